@@ -1,0 +1,72 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DBT := $(VENV)/bin/dbt
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+START ?= 2021-10-01
+END ?= 2024-05-01
+SEED ?= 42
+RAW_DIR ?= data/raw/$(START)_$(END)_seed$(SEED)
+TARGET ?= dev
+
+.PHONY: help venv demo data load backfill validate test lint test-python test-bigquery bench clean profiles
+
+help:
+	@echo "make demo            venv + synthetic data + DuckDB backfill $(START)..$(END) + validation"
+	@echo "make test            lint (ruff, sqlfluff duckdb + bigquery) and every test"
+	@echo "make backfill START=YYYY-MM-DD END=YYYY-MM-DD [TARGET=dev|bq_local|prod]"
+	@echo "make test-bigquery   the BigQuery path on the local emulator, compared with DuckDB"
+	@echo "make bench           set-based vs microbatch vs per-day vs engine floor"
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip==24.3.1"
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+profiles: venv
+	@$(PY) -c "from driver.project import profiles_dir; print(profiles_dir())" >/dev/null
+
+$(RAW_DIR)/.done: | venv
+	$(PY) -m driver generate --start-date $(START) --end-date $(END) --seed $(SEED) --out $(RAW_DIR)
+	touch $@
+
+data: $(RAW_DIR)/.done
+
+load: data
+	$(PY) -m driver load --from $(RAW_DIR) --target $(TARGET)
+
+backfill: venv
+	$(PY) -m driver backfill --start-date $(START) --end-date $(END) --target $(TARGET)
+
+validate: venv
+	$(PY) -m driver validate --start-date $(START) --end-date $(END) --target $(TARGET)
+
+demo: venv load
+	$(PY) -m driver backfill --start-date $(START) --end-date $(END) --target dev --chunk season --no-resume
+
+lint: venv
+	$(VENV)/bin/ruff check driver python_tests scripts
+	$(VENV)/bin/ruff format --check driver python_tests scripts
+	$(VENV)/bin/sqlfluff lint models macros tests --templater dbt --dialect duckdb
+	$(VENV)/bin/sqlfluff lint models tests --templater jinja --dialect bigquery --config .sqlfluff-bigquery
+
+test-python: venv
+	$(PY) -m pytest -q python_tests -m "not bigquery"
+
+test-bigquery: venv
+	bash scripts/test_bigquery.sh
+
+test: lint test-python test-bigquery
+
+bench: venv
+	$(PY) -m scripts.bench
+
+clean:
+	rm -rf target logs .dbt-profiles warehouse
