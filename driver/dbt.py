@@ -77,6 +77,8 @@ def run_dbt(
     target_path = run_dir / "target"
     log_path = run_dir / "logs"
     target_path.mkdir(parents=True, exist_ok=True)
+    results_file = target_path / "run_results.json"
+    results_file.unlink(missing_ok=True)  # never report a previous run's results
     cmd = [
         *dbt_executable(),
         *args,
@@ -101,7 +103,6 @@ def run_dbt(
         timeout=timeout,
         check=False,
     )
-    results_file = target_path / "run_results.json"
     run_results = None
     if results_file.exists():
         try:
