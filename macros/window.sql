@@ -1,0 +1,77 @@
+{#- The build window: vars start_date / end_date (ISO dates, inclusive).
+    Both unset = all raw data. Invalid values are compile errors that say what to fix. -#}
+
+{% macro _window_var(name) -%}
+    {%- set raw = var(name, none) -%}
+    {%- if raw is none or (raw is string and raw | trim == '') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set value = (raw | string) | trim -%}
+    {%- set m = modules.re.fullmatch('(\d{4})-(\d{2})-(\d{2})', value) -%}
+    {%- if not m -%}
+        {{ exceptions.raise_compiler_error(
+            "var '" ~ name ~ "' must be an ISO date YYYY-MM-DD, got '" ~ value ~ "'. "
+            ~ "Example: --vars '{start_date: 2022-01-01, end_date: 2022-01-31}'") }}
+    {%- endif -%}
+    {%- set y, mo, d = m.group(1) | int, m.group(2) | int, m.group(3) | int -%}
+    {%- if mo < 1 or mo > 12 or d < 1 -%}
+        {{ exceptions.raise_compiler_error("var '" ~ name ~ "' is not a real date: '" ~ value ~ "'") }}
+    {%- endif -%}
+    {%- set next_month = modules.datetime.date(y + (mo // 12), (mo % 12) + 1, 1) -%}
+    {%- set days_in_month = (next_month - modules.datetime.timedelta(days=1)).day -%}
+    {%- if d > days_in_month -%}
+        {{ exceptions.raise_compiler_error("var '" ~ name ~ "' is not a real date: '" ~ value ~ "' ("
+            ~ value[:7] ~ " has " ~ days_in_month ~ " days)") }}
+    {%- endif -%}
+    {{ return(modules.datetime.date(y, mo, d)) }}
+{%- endmacro %}
+
+{#- {'start': date|none, 'end': date|none}, validated: both or neither, start <= end. -#}
+{% macro window_bounds() -%}
+    {%- set start = _window_var('start_date') -%}
+    {%- set end = _window_var('end_date') -%}
+    {%- if (start is none) != (end is none) -%}
+        {{ exceptions.raise_compiler_error(
+            "Set both vars start_date and end_date (or neither, to build all raw data); got start_date="
+            ~ start ~ ", end_date=" ~ end) }}
+    {%- endif -%}
+    {%- if start is not none and end < start -%}
+        {{ exceptions.raise_compiler_error(
+            "var end_date (" ~ end ~ ") is before start_date (" ~ start ~ "): swap them") }}
+    {%- endif -%}
+    {{ return({'start': start, 'end': end}) }}
+{%- endmacro %}
+
+{#- A predicate keeping `column` inside the window (1 = 1 without a window). -#}
+{% macro in_window(column='game_date') -%}
+    {%- set w = window_bounds() -%}
+    {%- if w.start is none -%}
+        1 = 1
+    {%- else -%}
+        {{ column }} between {{ date_literal(w.start) }} and {{ date_literal(w.end) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Static partitions for BigQuery insert_overwrite: one date literal per day of the window
+    (none without a window: a build then replaces the partitions it produces). -#}
+{% macro window_partitions() -%}
+    {%- set w = window_bounds() -%}
+    {%- if w.start is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set days = (w.end - w.start).days -%}
+    {%- set out = [] -%}
+    {%- for i in range(days + 1) -%}
+        {%- do out.append(date_literal(w.start + modules.datetime.timedelta(days=i))) -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{#- incremental_predicates for the DuckDB window_replace strategy. -#}
+{% macro window_predicates(column='game_date') -%}
+    {%- set w = window_bounds() -%}
+    {%- if w.start is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {{ return([column ~ ' between ' ~ date_literal(w.start) ~ ' and ' ~ date_literal(w.end)]) }}
+{%- endmacro %}
