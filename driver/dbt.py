@@ -1,19 +1,28 @@
 """Run dbt as a subprocess (dbtRunner is not safe to run concurrently in one process).
 
 Every call gets its own --target-path and --log-path so parallel chunks never share
-partial-parse files, manifests or logs.
+partial-parse files, manifests or logs. The output streams to <run_dir>/dbt_output.log while
+dbt runs (so a long chunk can be followed with tail -f) and is returned when it ends. dbt runs
+in its own process group: a cancel event or a timeout terminates the whole group (dbt and any
+child it started), SIGTERM first, SIGKILL after a grace period.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from driver.project import PROJECT_DIR, profiles_dir
+
+TERMINATE_GRACE_SECONDS = 10.0
 
 
 @dataclass
@@ -21,10 +30,12 @@ class DbtResult:
     returncode: int
     output: str
     run_results: dict | None = field(default=None)
+    cancelled: bool = False
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0
+        return self.returncode == 0 and not self.cancelled and not self.timed_out
 
 
 def dbt_executable() -> list[str]:
@@ -60,6 +71,20 @@ def dbt_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def terminate_group(proc: subprocess.Popen, grace: float = TERMINATE_GRACE_SECONDS) -> None:
+    """SIGTERM the process group of `proc`, then SIGKILL it if it is still there after `grace`."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def run_dbt(
     args: list[str],
     *,
@@ -68,10 +93,14 @@ def run_dbt(
     vars_json: str | None = None,
     env: dict[str, str] | None = None,
     timeout: float | None = None,
+    cancel: threading.Event | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> DbtResult:
     """Run `dbt <args>` for `target`, with target and log paths under run_dir.
 
     Returns the exit code, the combined output and target/run_results.json if written.
+    `cancel` (set from another thread) or `timeout` ends the run; `on_start(pid)` is called
+    once the process exists.
     """
     run_dir = Path(run_dir)
     target_path = run_dir / "target"
@@ -93,20 +122,43 @@ def run_dbt(
     ]
     if vars_json is not None:
         cmd += ["--vars", vars_json]
-    proc = subprocess.run(
-        cmd,
-        cwd=PROJECT_DIR,
-        env=dbt_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    output_file = run_dir / "dbt_output.log"
+    cancelled = timed_out = False
+    with open(output_file, "w") as out:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=PROJECT_DIR,
+            env=dbt_env(env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            process_group=0,  # our own group: Ctrl-C reaches the driver, which ends us cleanly
+        )
+        if on_start is not None:
+            on_start(proc.pid)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                proc.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if cancel is not None and cancel.is_set():
+                cancelled = True
+            elif deadline is not None and time.monotonic() > deadline:
+                timed_out = True
+            if cancelled or timed_out:
+                terminate_group(proc)
+                break
+    output = output_file.read_text(errors="replace")
+    if timed_out:
+        output += f"\ndbt timed out after {timeout:.0f} s and was terminated\n"
     run_results = None
     if results_file.exists():
         try:
             run_results = json.loads(results_file.read_text())
         except json.JSONDecodeError:
             run_results = None
-    return DbtResult(proc.returncode, proc.stdout, run_results)
+    returncode = proc.returncode if proc.returncode is not None else -1
+    return DbtResult(returncode, output, run_results, cancelled=cancelled, timed_out=timed_out)

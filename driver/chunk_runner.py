@@ -1,0 +1,121 @@
+"""Run one chunk: `dbt build` for its window, retrying transient failures, recording state.
+
+The chunk is `running` in the state file before dbt starts and `success`/`failed` after it
+ends; an interrupted chunk goes back to `pending` (never `success`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from driver import dbt_output
+from driver.dbt import DbtResult, run_dbt, window_vars
+from driver.retry import RetryPolicy, classify
+from driver.state import FAILED, PENDING, RUNNING, SUCCESS, StateStore, now_iso
+
+
+@dataclass
+class ChunkEvents:
+    """Callbacks for progress output; all optional."""
+
+    started: Callable[[int], None] = lambda index: None
+    finished: Callable[[int], None] = lambda index: None
+    retrying: Callable[[int, int, float, str], None] = lambda index, attempt, wait, err: None
+
+
+@dataclass
+class ChunkRunner:
+    target: str
+    selection: list[str]
+    store: StateStore
+    runs_dir: Path
+    cancel: threading.Event
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    events: ChunkEvents = field(default_factory=ChunkEvents)
+    prepare_run_dir: Callable[[Path], None] = lambda run_dir: None
+    extra_env: dict[str, str] | None = None
+    timeout: float | None = None
+
+    def build_args(self, full_refresh: bool) -> list[str]:
+        args = ["build", "--select", *self.selection]
+        return [*args, "--full-refresh"] if full_refresh else args
+
+    def run(self, index: int, *, full_refresh: bool = False) -> str:
+        """Run chunk `index` to a final status for this run: success, failed or pending."""
+        chunk = self.store.state.chunks[index]
+        run_dir = self.runs_dir / f"chunk_{chunk.start}_{chunk.end}"
+        attempt = 0
+        while True:
+            attempt += 1
+            with self.store.update(index) as c:
+                c.status, c.attempts, c.started_at = RUNNING, c.attempts + 1, now_iso()
+                c.finished_at = c.error = c.pid = None
+                c.run_dir = str(run_dir)
+            self.events.started(index)
+            self.prepare_run_dir(run_dir)
+            began = time.monotonic()
+            result = run_dbt(
+                self.build_args(full_refresh),
+                target=self.target,
+                run_dir=run_dir,
+                vars_json=window_vars(chunk.start, chunk.end),
+                env=self.extra_env,
+                timeout=self.timeout,
+                cancel=self.cancel,
+                on_start=lambda pid: self._set_pid(index, pid),
+            )
+            seconds = round(time.monotonic() - began, 2)
+            if result.cancelled:
+                self._finish(index, PENDING, seconds, error="interrupted; resume redoes it")
+                return PENDING
+            if result.ok:
+                self._finish(index, SUCCESS, seconds, result=result)
+                return SUCCESS
+            error = dbt_output.error_text(result)
+            kind = classify([result.output, error])
+            if not self.policy.should_retry(attempt, kind):
+                self._finish(index, FAILED, seconds, error=error, result=result)
+                return FAILED
+            wait = self.policy.backoff(attempt)
+            note = f"transient failure (attempt {attempt}/{self.policy.max_attempts}), "
+            self._finish(index, FAILED, seconds, error=f"{note}retrying in {wait:.1f} s\n{error}")
+            self.events.retrying(index, attempt, wait, error)
+            if self.cancel.wait(wait):
+                with self.store.update(index) as c:
+                    c.status = PENDING
+                return PENDING
+
+    def _set_pid(self, index: int, pid: int) -> None:
+        with self.store.update(index) as c:
+            c.pid = pid
+
+    def _finish(
+        self,
+        index: int,
+        status: str,
+        seconds: float,
+        *,
+        error: str | None = None,
+        result: DbtResult | None = None,
+    ) -> None:
+        found = dbt_output.metrics(result.run_results if result else None)
+        with self.store.update(index) as c:
+            c.status, c.finished_at, c.seconds, c.error, c.pid = (
+                status,
+                now_iso(),
+                seconds,
+                error,
+                None,
+            )
+            if status == SUCCESS:
+                c.rows, c.bytes_processed, c.bytes_billed = (
+                    found.rows,
+                    found.bytes_processed,
+                    found.bytes_billed,
+                )
+        if status != FAILED or error is None or not error.startswith("transient failure"):
+            self.events.finished(index)

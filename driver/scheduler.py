@@ -1,0 +1,84 @@
+"""Run chunks over a pool of workers.
+
+Chunks run one at a time until one succeeds: that first chunk may create the target table
+(or full-refresh it), and parallel first builds would race to create it. Then up to
+`workers` run at once. A set cancel event stops launching new chunks (running ones are ended
+by run_dbt); fail_fast stops launching after the first failure.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from driver.state import FAILED, SUCCESS
+
+RunOne = Callable[[int, bool], str]  # (chunk index, full_refresh) -> final status
+
+
+@dataclass
+class ScheduleResult:
+    launched: list[int]
+    not_launched: list[int]
+    stopped_by: str | None = None  # "interrupt", "fail-fast", "full-refresh failed"
+
+
+def run_chunks(
+    indexes: list[int],
+    run_one: RunOne,
+    *,
+    workers: int,
+    cancel: threading.Event,
+    fail_fast: bool = False,
+    full_refresh: bool = False,
+    on_full_refresh_done: Callable[[], None] = lambda: None,
+) -> ScheduleResult:
+    queue = list(indexes)
+    launched: list[int] = []
+    stopped_by: str | None = None
+    have_success = False
+    refresh_pending = full_refresh
+
+    # Serial phase: until one chunk succeeds (it creates or full-refreshes the table).
+    while queue and not have_success:
+        if cancel.is_set():
+            stopped_by = "interrupt"
+            break
+        index = queue.pop(0)
+        launched.append(index)
+        status = run_one(index, refresh_pending)
+        if status == SUCCESS:
+            have_success = True
+            if refresh_pending:
+                refresh_pending = False
+                on_full_refresh_done()
+        elif status == FAILED and fail_fast:
+            stopped_by = "fail-fast"
+            break
+        elif status not in (SUCCESS, FAILED):
+            stopped_by = "interrupt"
+            break
+
+    if have_success and not stopped_by:
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="chunk") as pool:
+            running: dict[Future[str], int] = {}
+            while queue or running:
+                while queue and len(running) < workers and stopped_by is None:
+                    if cancel.is_set():
+                        stopped_by = "interrupt"
+                        break
+                    index = queue.pop(0)
+                    launched.append(index)
+                    running[pool.submit(run_one, index, False)] = index
+                if not running:
+                    break
+                done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    running.pop(future)
+                    if future.result() == FAILED and fail_fast and stopped_by is None:
+                        stopped_by = "fail-fast"
+                if cancel.is_set() and stopped_by is None:
+                    stopped_by = "interrupt"
+    return ScheduleResult(launched=launched, not_launched=queue, stopped_by=stopped_by)
