@@ -1,0 +1,198 @@
+"""Load raw Parquet files (one per table of contract/raw_tables.yml) into `nba_raw` of a target.
+
+`python -m driver load --from DIR --target dev|bq_local|prod [--mode replace]`
+
+Every file is checked against the contract first (missing file, missing column,
+wrong type); if anything is wrong nothing is loaded and the exit code is 2.
+DuckDB (dev): the file NBA_DUCKDB_PATH (default warehouse/nba.duckdb), all tables
+in one transaction. BigQuery (bq_local, prod): driver.bq creates the dataset and
+partitioned tables and runs load jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
+from driver.project import PROJECT_DIR, TARGETS, load_contract
+
+DEFAULT_DUCKDB_PATH = "warehouse/nba.duckdb"
+DUCKDB_TYPES = {
+    "STRING": "VARCHAR",
+    "INT64": "BIGINT",
+    "FLOAT64": "DOUBLE",
+    "BOOL": "BOOLEAN",
+    "DATE": "DATE",
+    "TIMESTAMP": "TIMESTAMPTZ",
+}
+EXPECTED_ARROW = {
+    "STRING": "string",
+    "INT64": "int64",
+    "FLOAT64": "double",
+    "BOOL": "bool",
+    "DATE": "date32[day]",
+    "TIMESTAMP": "timestamp[us, tz=UTC]",
+}
+
+
+class LoadError(Exception):
+    """The load itself failed (locked database, warehouse error): exit 1, nothing committed."""
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _type_ok(contract_type: str, found: pa.DataType) -> bool:
+    """Whether a Parquet column's Arrow type can be loaded as the contract type losslessly."""
+    checks = {
+        "STRING": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
+        "INT64": lambda t: pa.types.is_signed_integer(t),
+        "FLOAT64": lambda t: pa.types.is_floating(t),
+        "BOOL": pa.types.is_boolean,
+        "DATE": pa.types.is_date,
+        # a TIMESTAMP is an instant: naive timestamps would load as DATETIME in BigQuery
+        "TIMESTAMP": lambda t: pa.types.is_timestamp(t) and t.tz is not None,
+    }
+    return bool(checks[contract_type](found))
+
+
+def validate_dir(src: Path, contract: dict) -> dict[str, Path]:
+    """Check every table file against the contract; raise UsageError listing every problem."""
+    if not src.is_dir():
+        raise UsageError(f"--from {src} is not a directory (generate one with `driver generate`)")
+    problems: list[str] = []
+    files: dict[str, Path] = {}
+    for table, spec in contract["tables"].items():
+        path = src / f"{table}.parquet"
+        if not path.is_file():
+            problems.append(f"{table}: file {path} is missing")
+            continue
+        try:
+            schema = pq.read_schema(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            problems.append(f"{table}: {path} is not a readable Parquet file ({exc})")
+            continue
+        for column, ctype in spec["columns"].items():
+            idx = schema.get_field_index(column)
+            if idx < 0:
+                problems.append(
+                    f"{table}.{column}: column missing (expected {ctype} / {EXPECTED_ARROW[ctype]})"
+                )
+            elif not _type_ok(ctype, schema.field(idx).type):
+                problems.append(
+                    f"{table}.{column}: wrong type: expected {ctype} ({EXPECTED_ARROW[ctype]}), "
+                    f"found {schema.field(idx).type}"
+                )
+        files[table] = path
+    if problems:
+        lines = "\n  ".join(problems)
+        raise UsageError(
+            f"{src} does not match contract/raw_tables.yml; nothing loaded:\n  {lines}"
+        )
+    return files
+
+
+# --------------------------------------------------------------------------- DuckDB
+
+
+def duckdb_path() -> Path:
+    """NBA_DUCKDB_PATH, or warehouse/nba.duckdb; relative paths are relative to the project."""
+    path = Path(os.environ.get("NBA_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH)
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def _ddl(schema: str, table: str, columns: dict[str, str]) -> str:
+    cols = ", ".join(f'"{c}" {DUCKDB_TYPES[t]}' for c, t in columns.items())
+    return f'create or replace table "{schema}"."{table}" ({cols})'
+
+
+def _select(columns: dict[str, str]) -> str:
+    return ", ".join(f'cast("{c}" as {DUCKDB_TYPES[t]}) as "{c}"' for c, t in columns.items())
+
+
+def load_duckdb(files: dict[str, Path], contract: dict, db_path: Path) -> dict[str, int]:
+    """Replace every nba_raw table in one transaction: all tables or none."""
+    import duckdb
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(db_path))
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise LoadError(
+                f"DuckDB file {db_path} is locked by another process (a running dbt or "
+                f"backfill?). Wait for it to finish or stop it, then retry.\n  {exc}"
+            ) from None
+        raise LoadError(f"cannot open DuckDB file {db_path}: {exc}") from None
+    dataset = contract["dataset"]
+    counts: dict[str, int] = {}
+    try:
+        con.execute("begin transaction")
+        con.execute(f'create schema if not exists "{dataset}"')
+        for table, path in files.items():
+            columns = contract["tables"][table]["columns"]
+            con.execute(_ddl(dataset, table, columns))
+            con.execute(
+                f'insert into "{dataset}"."{table}" select {_select(columns)} from read_parquet(?)',
+                [str(path)],
+            )
+            row = con.execute(f'select count(*) from "{dataset}"."{table}"').fetchone()
+            counts[table] = int(row[0]) if row else 0
+        con.execute("commit")
+    except duckdb.Error as exc:
+        con.execute("rollback")
+        raise LoadError(f"loading into {db_path} failed, nothing committed: {exc}") from None
+    finally:
+        con.close()
+    return counts
+
+
+# --------------------------------------------------------------------------- BigQuery
+
+
+def load_bigquery(files: dict[str, Path], contract: dict, target: str) -> dict[str, int]:
+    from driver import bq  # lazy: google-cloud-bigquery is only needed for BigQuery targets
+
+    client = bq.client_for_target(target)
+    return bq.load_parquet_tables(client, contract["dataset"], files, contract)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from", dest="src", required=True, type=Path, help="directory of <table>.parquet"
+    )
+    parser.add_argument("--target", default="dev", choices=TARGETS, help="dbt target (dev)")
+    parser.add_argument(
+        "--mode",
+        default="replace",
+        choices=("replace",),
+        help="replace: the tables' contents become the files' rows",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    contract = load_contract("raw_tables")
+    files = validate_dir(Path(args.src), contract)
+    try:
+        if args.target == "dev":
+            where = duckdb_path()
+            counts = load_duckdb(files, contract, where)
+        else:
+            where = f"BigQuery target {args.target}"
+            counts = load_bigquery(files, contract, args.target)
+    except LoadError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_FAILED
+    print(f"loaded {contract['dataset']} into {where}:")
+    for table, n in counts.items():
+        print(f"  {table:32s} {n:>10,d} rows")
+    return EXIT_OK
