@@ -222,7 +222,8 @@ def retry_command(plan: Plan) -> str:
     return shlex.join([*cmd, "--retry-failed"])
 
 
-def print_plan(plan: Plan, out=sys.stdout) -> None:
+def print_plan(plan: Plan) -> None:
+    out = sys.stdout
     state = plan.state
     days = sum(state.chunks[i].days for i in plan.to_run)
     how = (

@@ -70,6 +70,15 @@ def main(argv: list[str]) -> int:
         _log({**entry, "outcome": "parsed", "t1": time.time()})
         return 0
 
+    if command == "compile":
+        node = {"resource_type": "model", "config": {"materialized": "incremental"}}
+        node["compiled_code"] = f"select * from raw where d between '{start}' and '{end}'"
+        target_path.mkdir(parents=True, exist_ok=True)
+        (target_path / "manifest.json").write_text(json.dumps({"nodes": {"model.f.m": node}}))
+        _log({**entry, "outcome": "compiled", "t1": time.time()})
+        return 0
+
+    _log({**entry, "outcome": "started"})
     time.sleep(float(os.environ.get("FAKE_DBT_SLEEP", "0")))
     fail = set(filter(None, os.environ.get("FAKE_DBT_FAIL", "").split(",")))
     once = set(filter(None, os.environ.get("FAKE_DBT_TRANSIENT_ONCE", "").split(",")))

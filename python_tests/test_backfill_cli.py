@@ -1,0 +1,226 @@
+"""The backfill command with a fake dbt (python_tests/fake_dbt.py): inputs, scheduling, retry,
+resume, interrupt, dry run. Real dbt and DuckDB are in test_backfill_e2e.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+from driver.cli import main
+from driver.project import PROJECT_DIR
+from driver.state import FAILED, PENDING, RUNNING, SUCCESS, read_state, write_state
+
+FAKE_DBT = Path(__file__).with_name("fake_dbt.py")
+WINDOW = ["--start-date", "2022-01-01", "--end-date", "2022-01-31"]
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the driver at the fake dbt; returns the dir holding state, runs and the call log."""
+    os.chmod(FAKE_DBT, 0o755)
+    work = tmp_path / "bf"
+    monkeypatch.setenv("NBA_DBT_EXECUTABLE", str(FAKE_DBT))
+    monkeypatch.setenv("FAKE_DBT_LOG", str(tmp_path / "calls.jsonl"))
+    monkeypatch.setenv("FAKE_DBT_STATE_DIR", str(tmp_path / "fake_state"))
+    for var in ("FAKE_DBT_FAIL", "FAKE_DBT_TRANSIENT_ONCE", "FAKE_DBT_SLEEP", "NBA_DBT_TARGET"):
+        monkeypatch.delenv(var, raising=False)
+    return work
+
+
+def calls(fake: Path) -> list[dict]:
+    log = fake.parent / "calls.jsonl"
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [e for e in map(json.loads, lines) if e["outcome"] != "started"]
+
+
+def backfill(fake: Path, *extra: str, window: list[str] = WINDOW) -> int:
+    return main(
+        ["backfill", *window, "--state-file", str(fake / "state.json"),
+         "--retry-base-seconds", "0.01", "--skip-validation", *extra]
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--start-date", "2022-02-30", "--end-date", "2022-03-01"], "not a real calendar date"),
+        (["--start-date", "2022-03-01", "--end-date", "2022-02-01"], "before"),
+        ([*WINDOW, "--workers", "0"], "--workers must be at least 1"),
+        ([*WINDOW, "--target", "staging"], "--target must be one of"),
+        (["--start-date", "2022-01-01'; drop table x; --", "--end-date", "2022-01-31"], "ISO"),
+        ([*WINDOW, "--chunk-days", "0"], "--chunk-days"),
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(
+    fake: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code = main(["backfill", *argv, "--state-file", str(fake / "state.json")])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not fake.exists() and calls(fake) == []
+
+
+def test_dry_run_on_duckdb_writes_nothing(fake: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert backfill(fake, "--dry-run", "--chunk-days", "7") == 0
+    out = capsys.readouterr().out
+    assert "2022-01-29..2022-01-31" in out and "nothing built" in out
+    assert not fake.exists() and calls(fake) == []
+
+
+def test_dry_run_on_bigquery_estimates_bytes_per_chunk_in_parallel(
+    fake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_bq = types.ModuleType("driver.bq")
+    fake_bq.client_for_target = lambda target: object()  # type: ignore[attr-defined]
+    fake_bq.dry_run_bytes = lambda client, sql: 1024 * len(sql)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "driver.bq", fake_bq)
+    monkeypatch.setattr("driver.bq", fake_bq, raising=False)
+    assert backfill(fake, "--dry-run", "--chunk-days", "7", "--target", "bq_local") == 0
+    out = capsys.readouterr().out
+    assert out.count("would process") == 5 and "total:" in out
+    assert [c["command"] for c in calls(fake)] == ["compile"] * 5
+    assert not fake.exists()
+
+
+def test_failed_chunk_recorded_others_complete_then_retry_failed(
+    fake: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FAKE_DBT_FAIL", "2022-01-08")
+    assert backfill(fake, "--chunk-days", "7") == 1
+    out = capsys.readouterr().out
+    assert "--retry-failed" in out and 'Could not convert "x2022-01-08"' in out
+    state = read_state(fake / "state.json")
+    assert state is not None
+    assert [c.status for c in state.chunks] == [SUCCESS, FAILED, SUCCESS, SUCCESS, SUCCESS]
+    failed = state.chunks[1]
+    assert failed.attempts == 1  # permanent: not retried
+    assert "model.fake.mart" in (failed.error or "") and "Conversion Error" in (failed.error or "")
+    assert state.chunks[0].rows == 70
+    assert list(fake.glob("run_*.json")), "a run report is written"
+
+    monkeypatch.delenv("FAKE_DBT_FAIL")
+    before = len(calls(fake))
+    assert backfill(fake, "--retry-failed") == 0
+    new = [c for c in calls(fake)[before:] if c["command"] == "build"]
+    assert [c["start"] for c in new] == ["2022-01-08"]
+    assert read_state(fake / "state.json").counts()[SUCCESS] == 5  # type: ignore[union-attr]
+
+
+def test_transient_failure_is_retried(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_DBT_TRANSIENT_ONCE", "2022-01-15")
+    assert backfill(fake, "--chunk-days", "7") == 0
+    state = read_state(fake / "state.json")
+    assert state is not None
+    assert state.chunks[2].attempts == 2 and state.chunks[2].status == SUCCESS
+    assert state.chunks[2].error is None
+
+
+def test_parallel_on_bigquery_first_chunk_alone_then_overlap_full_refresh_once(
+    fake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_DBT_SLEEP", "0.6")
+    assert backfill(fake, "--chunk-days", "4", "--target", "bq_local", "--workers", "3",
+                    "--full-refresh") == 0  # fmt: skip
+    log = calls(fake)
+    assert [c["command"] for c in log].count("parse") == 1  # parsed once
+    builds = [c for c in log if c["command"] == "build"]
+    assert len(builds) == 8
+    first = min(builds, key=lambda c: c["t0"])
+    assert first["start"] == "2022-01-01" and "--full-refresh" in first["argv"]
+    assert all("--full-refresh" not in c["argv"] for c in builds if c is not first)
+    assert all(c["t0"] >= first["t1"] for c in builds if c is not first)
+    peak = max(sum(1 for o in builds if o["t0"] <= c["t0"] < o["t1"]) for c in builds)
+    assert 2 <= peak <= 3
+    state = read_state(fake / "state.json")
+    assert state is not None and state.full_refresh_pending is False
+
+
+def test_duckdb_runs_one_at_a_time_and_says_so(
+    fake: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FAKE_DBT_SLEEP", "0.2")
+    assert backfill(fake, "--chunk-days", "10", "--workers", "4") == 0
+    assert "one at a time" in capsys.readouterr().out
+    builds = sorted((c for c in calls(fake) if c["command"] == "build"), key=lambda c: c["t0"])
+    assert all(b["t0"] >= a["t1"] for a, b in zip(builds, builds[1:], strict=False))
+
+
+def test_workers_capped_at_20_on_bigquery(fake: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert backfill(fake, "--dry-run", "--workers", "50") == 0  # dev: one at a time
+    assert backfill(fake, "--chunk-days", "15", "--target", "prod", "--workers", "50") == 0
+    assert "capped at 20" in capsys.readouterr().out
+
+
+def test_resume_redoes_running_and_failed_and_refuses_other_backfills(
+    fake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert backfill(fake, "--chunk-days", "7") == 0
+    path = fake / "state.json"
+    state = read_state(path)
+    assert state is not None
+    state.chunks[0].status, state.chunks[2].status = FAILED, RUNNING  # as a killed run leaves it
+    write_state(path, state)
+    before = len(calls(fake))
+    assert backfill(fake) == 0
+    redone = [c["start"] for c in calls(fake)[before:] if c["command"] == "build"]
+    assert redone == ["2022-01-01", "2022-01-15"]
+
+    snapshot = path.read_text()
+    capsys.readouterr()
+    assert backfill(fake, "--select", "+other") == 2
+    assert "belongs to another backfill" in capsys.readouterr().err
+    assert path.read_text() == snapshot
+    assert backfill(fake, "--full-refresh") == 2  # would drop chunks already built
+    assert backfill(fake, "--chunk-days", "7", "--no-resume", "--full-refresh") == 0
+
+
+def test_parse_failure_runs_no_chunk(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_DBT_PARSE_FAIL", "1")
+    assert backfill(fake, "--chunk-days", "7") == 1
+    assert [c["command"] for c in calls(fake)] == ["parse"]
+    state = read_state(fake / "state.json")
+    assert state is not None and state.counts()[PENDING] == 5
+
+
+def test_status_prints_counts_and_errors(
+    fake: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FAKE_DBT_FAIL", "2022-01-29")
+    backfill(fake, "--chunk-days", "7")
+    capsys.readouterr()
+    assert main(["status", "--state-file", str(fake / "state.json")]) == 1
+    out = capsys.readouterr().out
+    assert "success: 4" in out and "failed: 1" in out and "Conversion Error" in out
+
+
+def test_sigint_ends_running_chunk_back_to_pending(fake: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "FAKE_DBT_SLEEP": "30"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "driver", "backfill", *WINDOW, "--chunk-days", "7",
+         "--state-file", str(fake / "state.json"), "--skip-validation"],
+        cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    log = fake.parent / "calls.jsonl"
+    while time.monotonic() < deadline and '"started"' not in (
+        log.read_text() if log.exists() else ""
+    ):
+        time.sleep(0.1)
+    state = read_state(fake / "state.json")
+    assert state is not None and state.chunks[0].status == RUNNING and state.chunks[0].pid
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out
+    state = read_state(fake / "state.json")
+    assert state is not None
+    assert [c.status for c in state.chunks] == [PENDING] * 5
+    assert state.chunks[0].attempts == 1 and state.chunks[0].pid is None
+    assert [c["outcome"] for c in calls(fake) if c["command"] == "build"] == ["terminated"]
