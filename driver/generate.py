@@ -596,6 +596,7 @@ def _game_flags(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "bdb_fallback": ~bdb_missing & (u[3] < 0.01),  # nbacom_fallback, no coordinates
         "nbac_extra": u[4] < 0.02,  # NBA.com pbp also present for a normal game
         "bdb_prefix": u[5] < 0.08,  # numeric NBA-id prefix on BigDataBall lookups
+        "bdb_strip_suffix": np.ones(n, dtype=bool),  # BigDataBall drops Jr./II/... always
         "gamebook_missing": u[6] < 0.005,
         "teambox_drift": u[7] < 0.02,  # HOME_AWAY game id in team box rows
         "bdl_whole_minutes": u[8] < 0.15,
@@ -831,7 +832,7 @@ def _shot_xy(rng: np.random.Generator, zone: np.ndarray) -> tuple[np.ndarray, np
     x[m] = rng.choice([-1, 1], m.sum()) * rng.uniform(221, 246, m.sum())
     y[m] = rng.uniform(-45, 90, m.sum())
     m = zone == 4
-    d = np.minimum(237.5 + np.abs(rng.normal(0, 14, m.sum())), 320)
+    d = np.minimum(238.5 + np.abs(rng.normal(0, 14, m.sum())), 320)
     lo = np.maximum(np.arcsin(92.5 / d), np.arccos(np.minimum(245 / d, 1.0))) + 0.01
     phi = rng.uniform(lo, np.pi - lo)
     x[m], y[m] = d * np.cos(phi), d * np.sin(phi)
@@ -1387,14 +1388,15 @@ def _bigdataball(gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray,
     e = {k: v[keep] for k, v in ev.items()}
     g = e["g"]
     p1, p2 = _pbp_player_cols(e, s_pid, g_slot0)
-    prefix = gc.flags["bdb_prefix"][g]
-    lookups = pool.bdb_lookup + [f"{pool.nba_id[i]}{k}" for i, k in enumerate(pool.bdb_lookup)]
     n_pool = len(pool.name)
+    variant = n_pool * (gc.flags["bdb_strip_suffix"][g] + 2 * gc.flags["bdb_prefix"][g])
+    plain = pool.lookup + pool.bdb_lookup
+    lookups = plain + [f"{pool.nba_id[i % n_pool]}{k}" for i, k in enumerate(plain)]
     fallback = gc.flags["bdb_fallback"][g]
     is_shot = e["etype"] == E_SHOT
     x = np.where(fallback, np.nan, e["x"])
     y = np.where(fallback, np.nan, e["y"])
-    dist = np.where(is_shot & ~fallback, np.rint(np.hypot(e["x"], e["y"]) / 10), np.nan)
+    dist = np.where(is_shot & ~fallback, np.floor(np.hypot(e["x"], e["y"]) / 10 + 0.5), np.nan)
     team = np.where(e["atg"] >= 0, np.where(e["atg"] % 2 == 1, gc.home[g], gc.away[g]), -1)
     desc_texts, desc = _describe(e["etype"], e["esub"], e["made"])
     name_desc = pc.binary_join_element_wise(
@@ -1413,10 +1415,10 @@ def _bigdataball(gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray,
         "event_subtype": _str(SUBTYPES, e["esub"]),
         "event_description": name_desc,
         "player_1_name": _str(pool.name, p1),
-        "player_1_lookup": _str(lookups, np.where(p1 >= 0, p1 + prefix * n_pool, -1)),
+        "player_1_lookup": _str(lookups, np.where(p1 >= 0, p1 + variant, -1)),
         "player_1_team_abbr": _str(TEAMS, team),
         "player_2_name": _str(pool.name, p2),
-        "player_2_lookup": _str(lookups, np.where(p2 >= 0, p2 + prefix * n_pool, -1)),
+        "player_2_lookup": _str(lookups, np.where(p2 >= 0, p2 + variant, -1)),
         "player_2_role": _str(ROLES, np.where(p2 >= 0, e["role"], -1)),
         "shot_made": pa.array(e["made"] == 1, mask=e["made"] < 0),
         "shot_type": _str(SHOT_TYPES, e["stype"]),
@@ -1496,7 +1498,7 @@ def _nbacom(gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray,
     esub = np.where(e["etype"] == E_START, base, np.where(e["etype"] == E_END, base + 1, esub))
     esub = np.where(e["etype"] == E_SUB, np.where(extra == 3, base + 3, base + 2), esub)
     seq = _segment_rank(g) + 1
-    action = seq * 2 + (np.arange(seq.size) % 3 == 0)  # actionNumber has gaps
+    action = seq * 2 + (seq % 3 == 0)  # actionNumber has gaps
     made = np.where(swap, -1, e["made"])
     sx = np.where(is_shot, np.round(25 + e["x"] / 10, 2), np.nan)
     sy = np.where(is_shot, np.round(5.25 + e["y"] / 10, 2), np.nan)

@@ -1,0 +1,533 @@
+"""The synthetic data generator: contract, internal consistency, volumes, determinism, windows."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from driver.generate import ARROW_TYPES, player_lookup
+from driver.project import PROJECT_DIR, load_contract
+from python_tests.conftest import RAW_MONTH, generate_raw
+
+CONTRACT = load_contract("raw_tables")["tables"]
+KEYS = {
+    "nbac_gamebook_player_stats": "game_id, player_lookup",
+    "bdl_player_boxscores": "game_id, player_lookup",
+    "bigdataball_play_by_play": "game_id, event_id",
+    "nbac_play_by_play": "game_id, event_id",
+    "nbac_team_boxscore": "game_id, team_abbr",
+    "nbac_schedule": "game_id, game_status",
+}
+# BigDataBall lookups drift: strip a numeric NBA-id prefix, re-attach a stripped suffix
+BDB_FIX = """
+    with gb as (select distinct game_id, team_abbr, player_lookup from gamebook
+                where team_abbr is not null)
+    select p.* replace (coalesce(
+        (select min(gb.player_lookup) from gb
+         where gb.game_id = p.game_id and gb.team_abbr = p.player_1_team_abbr
+           and gb.player_lookup in (regexp_replace(p.player_1_lookup, '^[0-9]+', ''),
+                                    regexp_replace(p.player_1_lookup, '^[0-9]+', '') || 'jr',
+                                    regexp_replace(p.player_1_lookup, '^[0-9]+', '') || 'sr',
+                                    regexp_replace(p.player_1_lookup, '^[0-9]+', '') || 'ii',
+                                    regexp_replace(p.player_1_lookup, '^[0-9]+', '') || 'iii',
+                                    regexp_replace(p.player_1_lookup, '^[0-9]+', '') || 'iv')),
+        p.player_1_lookup) as player_1_lookup)
+    from bdb p
+"""
+
+
+def _connect(raw: Path) -> duckdb.DuckDBPyConnection:
+    """In-memory DuckDB with <table>_raw (as written) and <table> (latest processed_at) views."""
+    con = duckdb.connect()
+    for table, key in KEYS.items():
+        path = str(raw / f"{table}.parquet")
+        con.execute(f"create view {table}_raw as select * from read_parquet('{path}')")
+        con.execute(
+            f"create view {table} as select * exclude (rn) from (select *, row_number() over "
+            f"(partition by {key} order by processed_at desc) as rn from {table}_raw) where rn = 1"
+        )
+    con.execute("create view gamebook as select * from nbac_gamebook_player_stats")
+    con.execute("create view bdb as select * from bigdataball_play_by_play")
+    con.execute(f"create view bdb_fixed as {BDB_FIX}")
+    return con
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row
+
+
+@pytest.fixture(scope="module")
+def month(raw_month_dir: Path) -> duckdb.DuckDBPyConnection:
+    return _connect(raw_month_dir)
+
+
+@pytest.fixture(scope="module")
+def season(raw_season_dir: Path) -> duckdb.DuckDBPyConnection:
+    return _connect(raw_season_dir)
+
+
+def _hashes(raw: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in raw.glob("*.parquet")}
+
+
+# --------------------------------------------------------------------------- contract
+
+
+def test_every_table_has_exactly_the_contract_columns_and_types(raw_month_dir: Path) -> None:
+    for table, spec in CONTRACT.items():
+        schema = pq.read_schema(raw_month_dir / f"{table}.parquet")
+        assert schema.names == list(spec["columns"]), table
+        for column, ctype in spec["columns"].items():
+            assert schema.field(column).type == ARROW_TYPES[ctype], (table, column)
+    assert not list(raw_month_dir.glob(".*tmp*")), "temporary files left behind"
+
+
+def test_player_lookup_rule() -> None:
+    assert player_lookup("LeBron James") == "lebronjames"
+    assert player_lookup("P.J. Tucker") == "pjtucker"
+    assert player_lookup("José Alvarado") == "josealvarado"
+    assert player_lookup("Karl-Anthony Towns") == "karlanthonytowns"
+    assert player_lookup("Michael Porter Jr.") == "michaelporterjr"
+    assert player_lookup("Nikola Jokić") == "nikolajokic"
+
+
+# --------------------------------------------------------------------------- box scores
+
+
+def test_box_score_arithmetic(month: duckdb.DuckDBPyConnection) -> None:
+    for table, (fgm, fga, tpm, tpa, ftm, fta) in {
+        "nbac_gamebook_player_stats": ("field_goals_made", "field_goals_attempted",
+                                       "three_pointers_made", "three_pointers_attempted",
+                                       "free_throws_made", "free_throws_attempted"),
+        "nbac_team_boxscore": ("fg_made", "fg_attempted", "three_pt_made",
+                               "three_pt_attempted", "ft_made", "ft_attempted"),
+    }.items():  # fmt: skip
+        bad = _one(
+            month,
+            f"select count(*) from {table} where points <> 2 * {fgm} + {tpm} + {ftm} "
+            f"or {fgm} > {fga} or {tpm} > {tpa} or {ftm} > {fta} or {tpm} > {fgm}",
+        )[0]
+        assert bad == 0, table
+    bad_reb = _one(
+        month,
+        "select count(*) from gamebook where total_rebounds <> offensive_rebounds + "
+        "defensive_rebounds",
+    )[0]
+    assert bad_reb == 0
+
+
+def test_team_box_is_the_sum_of_its_players(month: duckdb.DuckDBPyConnection) -> None:
+    # teams whose gamebook is complete: parsed player seconds add up to the team minutes
+    sql = """
+    with players as (
+        select game_id, team_abbr,
+               sum(try_cast(split_part(minutes, ':', 1) as int) * 60
+                   + try_cast(split_part(minutes, ':', 2) as int)) as secs,
+               count(*) filter (where player_status = 'active'
+                                and not regexp_full_match(minutes, '\\d\\d:\\d\\d')) as odd,
+               sum(points) as pts, sum(field_goals_attempted) as fga,
+               sum(three_pointers_made) as tpm, sum(free_throws_attempted) as fta,
+               sum(total_rebounds) as reb, sum(assists) as ast, sum(steals) as stl,
+               sum(blocks) as blk, sum(turnovers) as tov, sum(personal_fouls) as pf
+        from gamebook where player_status = 'active' group by all),
+    teams as (
+        select regexp_replace(game_id, '^(\\d+)_(\\w+)_(\\w+)$', '\\1') as d, *,
+               cast(split_part(minutes, ':', 1) as int) * 60 as team_secs
+        from nbac_team_boxscore)
+    select count(*) as n,
+           count(*) filter (where p.secs = t.team_secs and p.odd = 0) as complete,
+           count(*) filter (where p.secs = t.team_secs and p.odd = 0 and (
+               p.pts <> t.points or p.fga <> t.fg_attempted or p.tpm <> t.three_pt_made
+               or p.fta <> t.ft_attempted or p.reb <> t.total_rebounds or p.ast <> t.assists
+               or p.stl <> t.steals or p.blk <> t.blocks or p.tov <> t.turnovers
+               or p.pf <> t.personal_fouls)) as mismatched
+    from teams t join players p
+      on p.team_abbr = t.team_abbr
+     and p.game_id in (t.game_id,
+                       regexp_replace(t.game_id, '^(\\d+)_(\\w+)_(\\w+)$', '\\1_\\3_\\2'))
+    """
+    n, complete, mismatched = _one(month, sql)
+    assert n > 400
+    assert complete >= 0.95 * n
+    assert mismatched == 0
+
+
+def test_team_minutes_and_points(month: duckdb.DuckDBPyConnection) -> None:
+    minutes = {
+        r[0] for r in month.execute("select distinct minutes from nbac_team_boxscore").fetchall()
+    }
+    assert "240:00" in minutes
+    assert minutes <= {f"{240 + 25 * k}:00" for k in range(5)}
+    lo, hi, avg = _one(
+        month, "select min(points), max(points), avg(points) from nbac_team_boxscore"
+    )
+    assert lo >= 70 and hi <= 180 and 100 <= avg <= 118
+    assert (
+        _one(month, "select count(*) from nbac_team_boxscore")[0]
+        == 2 * _one(month, "select count(distinct game_id) from nbac_schedule")[0]
+    )
+
+
+def test_winner_scores_more_and_schedule_agrees(month: duckdb.DuckDBPyConnection) -> None:
+    sql = """
+    with t as (
+        select game_date, team_abbr, is_home, points from nbac_team_boxscore),
+    s as (select * from nbac_schedule where game_status = 3)
+    select count(*),
+           count(*) filter (where s.home_team_score = s.away_team_score),
+           count(*) filter (where h.points <> s.home_team_score or a.points <> s.away_team_score)
+    from s
+    join t h on h.game_date = s.game_date and h.team_abbr = s.home_team_tricode and h.is_home
+    join t a on a.game_date = s.game_date and a.team_abbr = s.away_team_tricode and not a.is_home
+    """
+    n, ties, disagree = _one(month, sql)
+    assert n > 200 and ties == 0 and disagree == 0
+
+
+def test_minutes_null_share_and_coverage(month: duckdb.DuckDBPyConnection) -> None:
+    share = _one(month, "select avg(case when minutes is null then 1.0 else 0 end) from gamebook")
+    assert 0.35 <= share[0] <= 0.45
+    coverage = _one(
+        month,
+        "select avg(case when regexp_full_match(minutes, '\\d\\d:[0-5]\\d') then 1.0 else 0 end)"
+        " from gamebook where player_status = 'active'",
+    )[0]
+    assert coverage >= 0.99
+    per_game = month.execute(
+        "select min(n), max(n), min(a), max(a) from (select game_id, count(*) n, "
+        "count(*) filter (where player_status = 'active') a from gamebook group by 1)"
+    ).fetchone()
+    assert per_game is not None
+    assert per_game[0] >= 25 and per_game[1] <= 41 and per_game[2] >= 18 and per_game[3] <= 36
+    dnp = _one(
+        month,
+        "select count(*) from gamebook where player_status <> 'active' and (minutes is not null "
+        "or points is not null or dnp_reason is null)",
+    )[0]
+    assert dnp == 0
+
+
+def test_bdl_rows_and_minute_shapes(month: duckdb.DuckDBPyConnection) -> None:
+    lo, hi = _one(
+        month,
+        "select min(n), max(n) from (select game_id, count(*) n from bdl_player_boxscores "
+        "group by 1)",
+    )
+    assert lo >= 26 and hi <= 35
+    shapes = month.execute(
+        "select count(*) filter (where regexp_full_match(minutes, '\\d{1,2}:\\d\\d')), "
+        "count(*) filter (where regexp_full_match(minutes, '\\d{1,2}') and minutes <> '00'), "
+        "count(*) filter (where minutes = '00') from bdl_player_boxscores"
+    ).fetchone()
+    assert shapes is not None and all(n > 0 for n in shapes)
+
+
+# --------------------------------------------------------------------------- play-by-play
+
+
+def test_bigdataball_shots_equal_the_box_score_per_player(month: duckdb.DuckDBPyConnection) -> None:
+    sql = """
+    with pbp as (
+        select game_id, player_1_lookup as player_lookup,
+               count(*) filter (where event_type = 'shot') as fga,
+               count(*) filter (where event_type = 'shot' and shot_made) as fgm,
+               count(*) filter (where event_type = 'shot' and shot_type = '3PT') as tpa,
+               count(*) filter (where event_type = 'shot' and shot_type = '3PT' and shot_made)
+                   as tpm,
+               count(*) filter (where event_type = 'free throw') as fta,
+               count(*) filter (where event_type = 'free throw' and shot_made) as ftm
+        from bdb_fixed where player_1_lookup is not null group by all),
+    box as (
+        select game_id, player_lookup, field_goals_attempted fga, field_goals_made fgm,
+               three_pointers_attempted tpa, three_pointers_made tpm,
+               free_throws_attempted fta, free_throws_made ftm
+        from gamebook
+        where player_status = 'active'
+          and game_id in (select game_id from bdb))
+    , pbp_in_gamebook as (select * from pbp where game_id in (select game_id from box))
+    select count(*),
+           count(*) filter (where coalesce(b.fga, 0) <> coalesce(p.fga, 0)
+                            or coalesce(b.fgm, 0) <> coalesce(p.fgm, 0)
+                            or coalesce(b.tpa, 0) <> coalesce(p.tpa, 0)
+                            or coalesce(b.tpm, 0) <> coalesce(p.tpm, 0)
+                            or coalesce(b.fta, 0) <> coalesce(p.fta, 0)
+                            or coalesce(b.ftm, 0) <> coalesce(p.ftm, 0)),
+           count(*) filter (where b.player_lookup is null)
+    from box b full join pbp_in_gamebook p using (game_id, player_lookup)
+    where b.fga > 0 or p.fga > 0 or b.fta > 0 or p.fta > 0
+    """
+    n, mismatched, pbp_only = _one(month, sql)
+    assert n > 3000
+    # a pbp shooter without a gamebook row is a player whose gamebook row is missing (BDL has it)
+    assert pbp_only <= 0.005 * n
+    assert mismatched == pbp_only
+
+
+def test_events_per_game_and_shot_mix(month: duckdb.DuckDBPyConnection) -> None:
+    row = _one(
+        month,
+        """select min(n), max(n), avg(n), avg(fga), avg(t3), avg(fta), min(nba), max(nba) from (
+            select game_id, count(*) n, count(*) filter (where event_type = 'shot') fga,
+                   avg(case when event_type = 'shot' then (shot_type = '3PT')::int end) t3,
+                   count(*) filter (where event_type = 'free throw') fta
+            from bdb group by 1) join (select game_id, count(*) nba from nbac_play_by_play
+            group by 1) using (game_id)""",
+    )
+    lo, hi, avg, fga, three, fta, nba_lo, nba_hi = row
+    assert lo >= 350 and hi <= 550 and 430 <= avg <= 490
+    assert 160 <= fga <= 190 and 0.36 <= three <= 0.44 and 40 <= fta <= 60
+    assert nba_lo >= 400 and nba_hi <= 700
+
+
+def test_shot_locations_match_zones(month: duckdb.DuckDBPyConnection) -> None:
+    sql = """
+    select
+      count(*) filter (where shot_type = '3PT' and not (
+          (abs(original_x) >= 220 and original_y <= 92.5)
+          or sqrt(original_x ^ 2 + original_y ^ 2) >= 237.5 - 0.5)),
+      count(*) filter (where shot_type = '2PT' and (
+          (abs(original_x) >= 220 and original_y <= 92.5)
+          or sqrt(original_x ^ 2 + original_y ^ 2) >= 237.5)),
+      count(*) filter (where original_y < -52.5 or abs(original_x) > 250),
+      count(*) filter (where shot_distance <> round(sqrt(original_x ^ 2 + original_y ^ 2) / 10)),
+      count(*) filter (where abs(converted_x - (25 + original_x / 10)) > 0.01
+                          or abs(converted_y - (5.25 + original_y / 10)) > 0.01),
+      avg(case when shot_type = '2PT' and abs(original_x) <= 80 and original_y <= 137.5
+          then 1.0 else 0 end),
+      avg(case when shot_type = '2PT' and not (abs(original_x) <= 80 and original_y <= 137.5)
+          then 1.0 else 0 end),
+      count(*) filter (where original_x is null)
+    from bdb where event_type = 'shot' and data_source = 'bigdataball'
+    """
+    bad3, bad2, off_court, bad_dist, bad_conv, paint, mid, no_xy = _one(month, sql)
+    assert (bad3, bad2, off_court, bad_dist, bad_conv, no_xy) == (0, 0, 0, 0, 0, 0)
+    assert 0.30 <= paint <= 0.42 and 0.18 <= mid <= 0.28
+
+
+def test_assists_blocks_and_ones(month: duckdb.DuckDBPyConnection) -> None:
+    ast, blk, self_ast = _one(
+        month,
+        """select avg(case when shot_made then coalesce(player_2_role = 'assist', false)::int end),
+                  avg(case when not shot_made then coalesce(player_2_role = 'block', false)::int
+                      end),
+                  count(*) filter (where player_2_lookup = player_1_lookup)
+           from bdb where event_type = 'shot'""",
+    )
+    assert 0.5 <= ast <= 0.7 and 0.07 <= blk <= 0.13 and self_ast == 0
+    # every free throw 1/1 follows a made field goal by the same player at the same second
+    orphan = _one(
+        month,
+        """with e as (select *, lag(event_type) over w as prev_type,
+                             lag(player_1_lookup) over w as prev_player,
+                             lag(shot_made) over w as prev_made
+                      from bdb where event_type in ('shot', 'free throw')
+                      window w as (partition by game_id order by event_sequence))
+           select count(*) filter (where prev_type <> 'shot' or prev_player <> player_1_lookup
+                                   or not prev_made),
+                  count(*)
+           from e where event_subtype = 'free throw 1/1'""",
+    )
+    assert orphan[0] == 0 and orphan[1] > 50
+
+
+def test_clock_period_and_sequence_are_consistent(month: duckdb.DuckDBPyConnection) -> None:
+    sql = """
+    with e as (
+        select *, lag(elapsed_seconds) over w as prev_el, row_number() over w as rn,
+               case when period <= 4 then period * 720 else 2880 + (period - 4) * 300 end
+                   as period_end
+        from bdb window w as (partition by game_id order by event_sequence))
+    select count(*) filter (where elapsed_seconds < prev_el),
+           count(*) filter (where rn <> event_sequence),
+           count(*) filter (where game_clock <> format('{:02d}:{:02d}',
+                            (period_end - elapsed_seconds) // 60,
+                            (period_end - elapsed_seconds) % 60)),
+           count(*) filter (where period_end - elapsed_seconds
+                            > case when period <= 4 then 720 else 300 end)
+    from e
+    """
+    assert _one(month, sql) == (0, 0, 0, 0)
+
+
+# --------------------------------------------------------------------------- schedule
+
+
+def test_season_schedule_shape(season: duckdb.DuckDBPyConnection) -> None:
+    reg = season.execute(
+        "select count(*), count(distinct game_date), min(game_date), max(game_date) "
+        "from nbac_schedule where game_status = 3 and season_type = 'Regular Season'"
+    ).fetchone()
+    assert reg is not None
+    n, dates, first, last = reg
+    assert n == 1230 and 160 <= dates <= 168
+    assert first.month == 10 and 18 <= first.day <= 25 and first.weekday() == 1
+    assert last.month == 4 and 8 <= last.day <= 15
+    per_team = season.execute(
+        "select t, count(*) from (select home_team_tricode t from nbac_schedule where "
+        "game_status = 3 and season_type = 'Regular Season' union all select away_team_tricode "
+        "from nbac_schedule where game_status = 3 and season_type = 'Regular Season') group by 1"
+    ).fetchall()
+    assert len(per_team) == 30 and {c for _, c in per_team} == {82}
+    twice = _one(
+        season,
+        "select count(*) from (select game_date, t from (select game_date, home_team_tricode t "
+        "from nbac_schedule where game_status = 3 union all select game_date, away_team_tricode "
+        "from nbac_schedule where game_status = 3) group by all having count(*) > 1)",
+    )[0]
+    assert twice == 0
+    kinds = dict(
+        season.execute(
+            "select season_type, count(*) from nbac_schedule where game_status = 3 group by 1"
+        ).fetchall()
+    )
+    assert kinds["PlayIn"] == 6 and 60 <= kinds["Playoffs"] <= 105
+    gap, last_game = _one(
+        season,
+        "select max(d), max(game_date) from (select game_date, game_date - lag(game_date) over "
+        "(order by game_date) d from (select distinct game_date from nbac_schedule))",
+    )
+    assert gap <= 10 and last_game.month == 6
+    ids = _one(
+        season,
+        "select count(*) filter (where not regexp_full_match(game_id, '00[245]21\\d{5}')), "
+        "count(*) filter (where game_status = 1 and home_team_score is not null) "
+        "from nbac_schedule_raw",
+    )
+    assert ids == (0, 0)
+
+
+def test_lookups_unique_per_day(season: duckdb.DuckDBPyConnection) -> None:
+    dupes = _one(
+        season,
+        "select count(*) from (select game_date, player_lookup from gamebook group by all "
+        "having count(*) > 1)",
+    )[0]
+    assert dupes == 0
+
+
+# --------------------------------------------------------------------------- messiness
+
+
+def test_messiness_is_present_by_default(season: duckdb.DuckDBPyConnection) -> None:
+    checks = {
+        "duplicate gamebook rows": "select count(*) from nbac_gamebook_player_stats_raw "
+        "group by game_id, player_lookup having count(*) > 1 limit 1",
+        "prefixed BigDataBall lookups": "select count(*) from bdb "
+        "where regexp_matches(player_1_lookup, '^[0-9]{7}[a-z]')",
+        "suffix-stripped BigDataBall lookups": "select count(*) from bdb_fixed f "
+        "where regexp_matches(player_1_lookup, '(jr|sr|ii|iii|iv)$') and player_1_lookup "
+        "not in (select player_1_lookup from bdb where player_1_lookup is not null)",
+        "HOME_AWAY team box ids": "select count(*) from nbac_team_boxscore t join "
+        "nbac_schedule s on s.game_date = t.game_date and t.team_abbr = s.home_team_tricode "
+        "where t.game_id = strftime(t.game_date, '%Y%m%d') || '_' || s.home_team_tricode "
+        "|| '_' || s.away_team_tricode",
+        "nbacom_fallback games": "select count(*) from bdb where data_source = "
+        "'nbacom_fallback' and shot_distance is null and event_type = 'shot'",
+        "odd gamebook minutes": "select count(*) from gamebook where player_status = 'active' "
+        "and not regexp_full_match(minutes, '\\d\\d:\\d\\d')",
+        "games without gamebook": "select count(*) from (select game_id from "
+        "bdl_player_boxscores except select game_id from gamebook)",
+        "games without BigDataBall but with NBA.com": "select count(*) from (select game_id "
+        "from nbac_play_by_play except select game_id from bdb)",
+        "games without any play-by-play": "select count(*) from (select game_id from "
+        "bdl_player_boxscores except select game_id from bdb except select game_id from "
+        "nbac_play_by_play)",
+        "NULL team_abbr on dnp/inactive": "select count(*) from gamebook where team_abbr is null",
+        "last-name-only inactive rows": "select count(*) from gamebook where player_status = "
+        "'inactive' and player_name_original <> player_name",
+        "BDL disagreeing with the gamebook": "select count(*) from bdl_player_boxscores b join "
+        "gamebook g using (game_id, player_lookup) where b.points <> g.points",
+        "in-progress schedule versions": "select count(*) from nbac_schedule_raw "
+        "where game_status = 2",
+    }
+    missing = [
+        name for name, sql in checks.items() if not (season.execute(sql).fetchone() or [0])[0]
+    ]
+    assert missing == []
+    odd = _one(
+        season,
+        "select count(*) from gamebook where player_status = 'active' and not "
+        "regexp_full_match(minutes, '\\d\\d:\\d\\d')",
+    )[0]
+    assert odd <= 20  # a handful per season
+
+
+def test_clean_flag_turns_messiness_off(tmp_path: Path) -> None:
+    start, end, seed = RAW_MONTH
+    con = _connect(generate_raw(tmp_path, start, end, seed, clean=True))
+    assert _one(
+        con,
+        "select (select count(*) from nbac_gamebook_player_stats_raw) - "
+        "(select count(*) from gamebook), "
+        "(select count(*) from bdb where regexp_matches(player_1_lookup, '^[0-9]')), "
+        "(select count(*) from bdb where player_1_lookup not in "
+        " (select player_lookup from gamebook)), "
+        "(select count(*) from gamebook where player_status = 'active' "
+        " and not regexp_full_match(minutes, '\\d\\d:\\d\\d'))",
+    ) == (0, 0, 0, 0)
+
+
+# --------------------------------------------------------------------------- determinism, windows
+
+
+def test_same_seed_gives_identical_files(raw_month_dir: Path, tmp_path: Path) -> None:
+    start, end, seed = RAW_MONTH
+    again = generate_raw(tmp_path / "again", start, end, seed)
+    assert _hashes(again) == _hashes(raw_month_dir)
+    other = generate_raw(tmp_path / "other", start, end, seed + 1)
+    differ = [n for n, h in _hashes(other).items() if _hashes(raw_month_dir)[n] != h]
+    assert len(differ) == 6
+
+
+def test_a_sub_window_is_the_filtered_full_window(raw_month_dir: Path, tmp_path: Path) -> None:
+    _, _, seed = RAW_MONTH
+    sub = generate_raw(tmp_path / "sub", "2022-01-10", "2022-01-12", seed)
+    con = duckdb.connect()
+    for table in CONTRACT:
+        full_rows = con.execute(
+            f"select * from read_parquet('{raw_month_dir / table}.parquet') "
+            "where game_date between '2022-01-10' and '2022-01-12' order by all"
+        ).fetchall()
+        sub_rows = con.execute(
+            f"select * from read_parquet('{sub / table}.parquet') order by all"
+        ).fetchall()
+        assert sub_rows == full_rows, table
+        assert table == "nbac_play_by_play" or len(sub_rows) > 0, table
+
+
+def test_cli_rejects_bad_input(tmp_path: Path) -> None:
+    for argv in (
+        ["--start-date", "2022-02-30", "--end-date", "2022-03-01"],
+        ["--start-date", "2022-03-01", "--end-date", "2022-02-01"],
+        ["--start-date", "2022-03-01", "--end-date", "2022-03-02", "--seed", "-1"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "driver", "generate", *argv, "--out", str(tmp_path / "x")],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert "error:" in proc.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_writes_a_window(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "driver", "generate", "--start-date", "2022-07-01",
+         "--end-date", "2022-07-31", "--seed", "3", "--out", str(tmp_path)],
+        cwd=PROJECT_DIR, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # July has no games: every table exists, with the contract's columns, and is empty
+    for table in CONTRACT:
+        assert pq.read_metadata(tmp_path / f"{table}.parquet").num_rows == 0
