@@ -42,13 +42,15 @@
     {{ return({'start': start, 'end': end}) }}
 {%- endmacro %}
 
-{#- A predicate keeping `column` inside the window (1 = 1 without a window). -#}
-{% macro in_window(column='game_date') -%}
+{#- A predicate keeping `column` inside the window, widened by `days_around` on both sides for
+    rules that look at neighbouring days (1 = 1 without a window). -#}
+{% macro in_window(column='game_date', days_around=0) -%}
     {%- set w = window_bounds() -%}
     {%- if w.start is none -%}
         1 = 1
     {%- else -%}
-        {{ column }} between {{ date_literal(w.start) }} and {{ date_literal(w.end) }}
+        {%- set pad = modules.datetime.timedelta(days=days_around) -%}
+        {{ column }} between {{ date_literal(w.start - pad) }} and {{ date_literal(w.end + pad) }}
     {%- endif -%}
 {%- endmacro %}
 

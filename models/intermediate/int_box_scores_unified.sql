@@ -1,5 +1,7 @@
 -- One box-score row per (game, player): the gamebook first; BDL only for player-games the
--- gamebook lacks (never over it). Records which source each row came from.
+-- gamebook lacks (never over it). Records which source each row came from. A row without a
+-- team (often an inactive player) takes BDL's, else the player's team in his nearest game
+-- within var team_hint_days, among the two teams of this game.
 with gamebook as (
     select * from {{ ref('stg_nba_raw__gamebook_player_stats') }}
 ),
@@ -8,13 +10,46 @@ bdl as (
     select * from {{ ref('stg_nba_raw__bdl_player_boxscores') }}
 ),
 
+player_teams as (
+    select * from {{ ref('stg_nba_raw__gamebook_player_teams') }}
+),
+
+nearest_team as (
+    select
+        game_id,
+        player_lookup,
+        team_abbr
+    from (
+        select
+            gamebook.game_id,
+            gamebook.player_lookup,
+            player_teams.team_abbr,
+            row_number() over (
+                partition by gamebook.game_id, gamebook.player_lookup
+                order by
+                    abs({{ dbt.datediff('gamebook.game_date', 'player_teams.game_date', 'day') }}),
+                    player_teams.game_date
+            ) as hint_rank
+        from gamebook
+        inner join player_teams
+            on gamebook.player_lookup = player_teams.player_lookup
+            and player_teams.team_abbr in (
+                {{ game_id_away_team('gamebook.game_id') }}, {{ game_id_home_team('gamebook.game_id') }}
+            )
+            and abs({{ dbt.datediff('gamebook.game_date', 'player_teams.game_date', 'day') }})
+                <= {{ var('team_hint_days', 30) }}
+        where gamebook.team_abbr is null
+    ) as ranked
+    where hint_rank = 1
+),
+
 from_gamebook as (
     select
         gamebook.game_id,
         gamebook.player_lookup,
         gamebook.game_date,
         gamebook.season_year,
-        coalesce(gamebook.team_abbr, bdl.team_abbr) as team_abbr,
+        coalesce(gamebook.team_abbr, bdl.team_abbr, nearest_team.team_abbr) as team_abbr,
         coalesce(gamebook.player_full_name, bdl.player_full_name) as player_full_name,
         gamebook.player_status,
         gamebook.dnp_reason,
@@ -41,6 +76,9 @@ from_gamebook as (
     left join bdl
         on gamebook.game_id = bdl.game_id
         and gamebook.player_lookup = bdl.player_lookup
+    left join nearest_team
+        on gamebook.game_id = nearest_team.game_id
+        and gamebook.player_lookup = nearest_team.player_lookup
 ),
 
 from_bdl as (
