@@ -693,10 +693,20 @@ def _minutes(rng: np.random.Generator, st: dict, game_len: np.ndarray) -> np.nda
     zero = st["active"] & (st["rank"] >= 9) & (rng.random((tg_n, ROSTER)) < 0.004)
     w = np.where(st["active"] & ~zero, w, 0.0)
     total = 5 * game_len
-    sec = np.floor(total[:, None] * w / w.sum(axis=1, keepdims=True)).astype(np.int64)
-    rem = total - sec.sum(axis=1)  # < number of actives: to the top of the rotation
-    sec[st["rank"] == 0] += rem
-    return sec
+    cap = (game_len - 90)[:, None].astype(float)  # nobody plays the whole game
+    share = total[:, None] * w / w.sum(axis=1, keepdims=True)
+    for _ in range(4):  # water-filling: move minutes above the cap to the uncapped players
+        over = share > cap
+        excess = np.where(over, share - cap, 0.0).sum(axis=1, keepdims=True)
+        share = np.where(over, cap, share)
+        free_w = np.where(over, 0.0, w)
+        share += excess * free_w / np.maximum(free_w.sum(axis=1, keepdims=True), 1e-9)
+    sec = np.floor(share).astype(np.int64)
+    rem = total - sec.sum(axis=1)  # < number of actives: one second each down the rotation
+    order = np.argsort(np.where(w > 0, sec, 10**9), axis=1, kind="stable")
+    bump = np.zeros_like(sec)
+    np.put_along_axis(bump, order, (np.arange(ROSTER)[None, :] < rem[:, None]).astype(np.int64), 1)
+    return sec + bump
 
 
 def _shots(rng: np.random.Generator, tg_n: int, scale: np.ndarray) -> dict[str, np.ndarray]:
@@ -732,7 +742,7 @@ def _free_throws(
     return {"tg": tg, "kind": kind, "trip": trip, "made": made, "n_trips": trip_tg.size}
 
 
-def _clamp_team_points(shots: dict, pts: np.ndarray, lo: int = 84, hi: int = 148) -> None:
+def _clamp_team_points(shots: dict, pts: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
     """Keep team points in a plausible band by flipping a few two-point outcomes."""
     tg, zone, made = shots["tg"], shots["zone"], shots["made"]  # sorted by tg
     need = np.ceil(np.maximum(0, lo - pts) / 2)
@@ -744,7 +754,7 @@ def _clamp_team_points(shots: dict, pts: np.ndarray, lo: int = 84, hi: int = 148
 
 
 def _fix_ties_and_swap(
-    shots: dict, fts: dict, home_win: np.ndarray
+    shots: dict, fts: dict, home_win: np.ndarray, bounds: tuple[np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Give the scheduled winner the higher score; returns (points (G,2), real side per sim tg)."""
     g_n = home_win.size
@@ -756,7 +766,7 @@ def _fix_ties_and_swap(
         p += np.bincount(fts["tg"], fts["made"], minlength=tg_n)
         return p.astype(np.int64).reshape(g_n, 2)
 
-    _clamp_team_points(shots, points().reshape(-1))
+    _clamp_team_points(shots, points().reshape(-1), *bounds)
     pts = points()
     want = home_win.astype(np.int64)  # winning side (1 home)
     tie = np.flatnonzero(pts[:, 0] == pts[:, 1])
@@ -909,7 +919,8 @@ def simulate_week(rng: np.random.Generator, games: Games, idx: np.ndarray, pool:
     sec = _minutes(rng, st, tg_len)
     shots = _shots(rng, tg_n, scale)
     fts = _free_throws(rng, shots, tg_n, scale)
-    points, real_tg = _fix_ties_and_swap(shots, fts, games.home_win[idx])
+    bounds = (78 + rng.integers(0, 10, tg_n), 140 + rng.integers(0, 10, tg_n))
+    points, real_tg = _fix_ties_and_swap(shots, fts, games.home_win[idx], bounds)
     shots["tg"] = real_tg[shots["tg"]]
     fts["tg"] = real_tg[fts["tg"]]
     opp = np.arange(tg_n) ^ 1

@@ -170,6 +170,15 @@ def test_team_minutes_and_points(month: duckdb.DuckDBPyConnection) -> None:
         month, "select min(points), max(points), avg(points) from nbac_team_boxscore"
     )
     assert lo >= 70 and hi <= 180 and 100 <= avg <= 118
+    too_long = _one(
+        month,
+        """select count(*) from gamebook g join nbac_team_boxscore t
+           on t.game_date = g.game_date and t.team_abbr = g.team_abbr
+           where regexp_full_match(g.minutes, '\\d\\d:\\d\\d')
+             and cast(split_part(g.minutes, ':', 1) as int) * 5
+                 >= cast(split_part(t.minutes, ':', 1) as int)""",
+    )[0]
+    assert too_long == 0  # nobody plays the whole game
     assert (
         _one(month, "select count(*) from nbac_team_boxscore")[0]
         == 2 * _one(month, "select count(distinct game_id) from nbac_schedule")[0]
