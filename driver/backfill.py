@@ -326,14 +326,16 @@ def run(args: argparse.Namespace) -> int:
     ):
         if plan.to_run:
             first = plan.state.chunks[plan.to_run[0]]
+            last = plan.state.chunks[plan.to_run[-1]]
+            other = window_vars(last.start, last.end) if len(plan.to_run) > 1 else None
             t0 = time.monotonic()
-            parsed = parse.run(plan.target, window_vars(first.start, first.end), cancel)
+            parsed = parse.run(plan.target, window_vars(first.start, first.end), other, cancel)
             if parsed.cancelled:
                 stopped_by = "interrupt"
             elif not parsed.ok:
                 parse_error = error_text(parsed)
             else:
-                view.note(f"project parsed once in {time.monotonic() - t0:.1f} s")
+                view.note(f"project parsed in {time.monotonic() - t0:.1f} s; {parse.describe()}")
         if plan.to_run and stopped_by is None and parse_error is None:
             runner = ChunkRunner(
                 target=plan.target,
@@ -353,6 +355,8 @@ def run(args: argparse.Namespace) -> int:
                     ),
                 ),
                 prepare_run_dir=parse.seed,
+                executable=parse.executable(),
+                extra_env=parse.env(),
                 timeout=args.chunk_timeout,
             )
             result = run_chunks(
@@ -420,6 +424,7 @@ def run(args: argparse.Namespace) -> int:
             "rows": rows,
             "stopped_by": stopped_by,
             "parse_error": parse_error,
+            "parse_reuse": parse.describe(),
             "validation_ok": validation_ok,
             "validation": validation_text or None,
             "retry_command": retry_command(plan) if failed else None,

@@ -38,6 +38,7 @@ class ChunkRunner:
     events: ChunkEvents = field(default_factory=ChunkEvents)
     prepare_run_dir: Callable[[Path], None] = lambda run_dir: None
     extra_env: dict[str, str] | None = None
+    executable: list[str] | None = None
     timeout: float | None = None
 
     def build_args(self, full_refresh: bool) -> list[str]:
@@ -64,6 +65,7 @@ class ChunkRunner:
                 run_dir=run_dir,
                 vars_json=window_vars(chunk.start, chunk.end),
                 env=self.extra_env,
+                executable=self.executable,
                 timeout=self.timeout,
                 cancel=self.cancel,
                 on_start=lambda pid: self._set_pid(index, pid),

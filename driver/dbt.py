@@ -95,12 +95,13 @@ def run_dbt(
     timeout: float | None = None,
     cancel: threading.Event | None = None,
     on_start: Callable[[int], None] | None = None,
+    executable: list[str] | None = None,
 ) -> DbtResult:
     """Run `dbt <args>` for `target`, with target and log paths under run_dir.
 
     Returns the exit code, the combined output and target/run_results.json if written.
     `cancel` (set from another thread) or `timeout` ends the run; `on_start(pid)` is called
-    once the process exists.
+    once the process exists. `executable` replaces the dbt command (NBA_DBT_EXECUTABLE wins).
     """
     run_dir = Path(run_dir)
     target_path = run_dir / "target"
@@ -108,8 +109,10 @@ def run_dbt(
     target_path.mkdir(parents=True, exist_ok=True)
     results_file = target_path / "run_results.json"
     results_file.unlink(missing_ok=True)  # never report a previous run's results
+    if os.environ.get("NBA_DBT_EXECUTABLE") or not executable:
+        executable = dbt_executable()
     cmd = [
-        *dbt_executable(),
+        *executable,
         *args,
         "--project-dir",
         str(PROJECT_DIR),

@@ -130,8 +130,11 @@ def test_parallel_on_bigquery_first_chunk_alone_then_overlap_full_refresh_once(
     assert backfill(fake, "--chunk-days", "4", "--target", "bq_local", "--workers", "3",
                     "--full-refresh") == 0  # fmt: skip
     log = calls(fake)
-    assert [c["command"] for c in log].count("parse") == 1  # parsed once
+    parses = [c for c in log if c["command"] == "parse"]
     builds = [c for c in log if c["command"] == "build"]
+    # parsed once up front: the first window, and the last one to see what depends on it
+    assert sorted(c["start"] for c in parses) == ["2022-01-01", "2022-01-29"]
+    assert max(c["t1"] for c in parses) <= min(c["t0"] for c in builds)
     assert len(builds) == 8
     first = min(builds, key=lambda c: c["t0"])
     assert first["start"] == "2022-01-01" and "--full-refresh" in first["argv"]
@@ -185,7 +188,7 @@ def test_resume_redoes_running_and_failed_and_refuses_other_backfills(
 def test_parse_failure_runs_no_chunk(fake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAKE_DBT_PARSE_FAIL", "1")
     assert backfill(fake, "--chunk-days", "7") == 1
-    assert [c["command"] for c in calls(fake)] == ["parse"]
+    assert {c["command"] for c in calls(fake)} == {"parse"}
     state = read_state(fake / "state.json")
     assert state is not None and state.counts()[PENDING] == 5
 
@@ -224,3 +227,27 @@ def test_sigint_ends_running_chunk_back_to_pending(fake: Path, tmp_path: Path) -
     assert [c.status for c in state.chunks] == [PENDING] * 5
     assert state.chunks[0].attempts == 1 and state.chunks[0].pid is None
     assert [c["outcome"] for c in calls(fake) if c["command"] == "build"] == ["terminated"]
+
+
+def test_window_dependence_finds_sql_nodes_and_refuses_yaml_ones() -> None:
+    from driver.parse_once import window_dependence
+
+    def manifest(partitions: list[str], where: str) -> dict:
+        return {
+            "metadata": {"generated_at": partitions[0]},
+            "nodes": {
+                "model.p.mart": {"resource_type": "model", "package_name": "p",
+                                 "original_file_path": "models/mart.sql", "created_at": 1.0,
+                                 "config": {"partitions": partitions}},
+                "model.p.view": {"resource_type": "model", "package_name": "p",
+                                 "original_file_path": "models/view.sql", "config": {}},
+                "test.p.t": {"resource_type": "test", "package_name": "p",
+                             "original_file_path": "models/mart.yml", "config": {"where": where}},
+            },
+            "parent_map": {"model.p.mart": ["model.p.view"]},
+        }  # fmt: skip
+
+    same = window_dependence(manifest(["a"], "w"), manifest(["b", "c"], "w"))
+    assert same.files == ["p://models/mart.sql"] and same.unsafe is None
+    differs = window_dependence(manifest(["a"], "w1"), manifest(["b"], "w2"))
+    assert differs.unsafe and "test.p.t" in differs.unsafe
