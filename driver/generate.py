@@ -869,10 +869,16 @@ def _shot_subtypes(rng: np.random.Generator, zone: np.ndarray) -> np.ndarray:
 
 
 class _Events:
-    """Accumulates event blocks (dicts of equal-length arrays)."""
+    """Accumulates event blocks (dicts of equal-length arrays), one row per event.
 
-    COLS = ("g", "tc", "sub", "etype", "esub", "atg", "p1", "p2tg", "p2", "role", "made",
-            "stype", "pts", "x", "y", "eoff")  # fmt: skip
+    g: game (in the week); tc: cluster time (s since tip-off); sub: order within the
+    cluster; eoff: seconds added to the clock for this event; atg / p1: the actor's
+    team-game and roster slot; p2tg / p2 / role: the second player; made / stype / pts:
+    shot outcome, 2PT 3PT FT, points; x / y: shot location (tenths of feet).
+    """
+
+    COLS = ("g", "tc", "sub", "eoff", "etype", "esub", "atg", "p1", "p2tg", "p2", "role",
+            "made", "stype", "pts", "x", "y")  # fmt: skip
 
     def __init__(self) -> None:
         self.blocks: list[dict[str, np.ndarray]] = []
@@ -881,12 +887,38 @@ class _Events:
         block: dict[str, np.ndarray] = {}
         for c in self.COLS:
             default = np.nan if c in ("x", "y") else -1
-            v = cols.get(c, default)
+            v = cols.get(c, 0 if c == "eoff" else default)
             block[c] = np.broadcast_to(np.asarray(v), (n,)).copy() if np.ndim(v) == 0 else v
         self.blocks.append(block)
 
+    def games(self, g_n: int) -> np.ndarray:
+        """Events so far per game."""
+        return sum((np.bincount(b["g"], minlength=g_n) for b in self.blocks), np.zeros(g_n, int))
+
     def concat(self) -> dict[str, np.ndarray]:
         return {c: np.concatenate([b[c] for b in self.blocks]) for c in self.COLS}
+
+
+@dataclass
+class _Week:
+    """What the event builders of one week share."""
+
+    rng: np.random.Generator
+    w: dict[str, np.ndarray]  # per (team-game, slot) draw weights, see _weights
+    tg_len: np.ndarray  # game length in seconds, per team-game
+    scale: np.ndarray  # volume factor per team-game (overtime means more of everything)
+    ev: _Events = field(default_factory=_Events)
+
+    @property
+    def tg_n(self) -> int:
+        return self.tg_len.size
+
+    def per_team(self, mean: float | np.ndarray) -> np.ndarray:
+        """Team-game index repeated a Poisson(mean) number of times."""
+        return np.repeat(np.arange(self.tg_n), self.rng.poisson(mean, self.tg_n))
+
+    def times(self, tg: np.ndarray) -> np.ndarray:
+        return _times(self.rng, self.tg_len[tg])
 
 
 def _times(rng: np.random.Generator, length: np.ndarray) -> np.ndarray:
@@ -903,157 +935,38 @@ def _period_bounds(tc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return period, pstart, pend
 
 
-def simulate_week(rng: np.random.Generator, games: Games, idx: np.ndarray, pool: Pool,
-                  rosters: dict[int, np.ndarray]) -> Sim:  # fmt: skip
+def simulate_week(
+    rng: np.random.Generator, games: Games, idx: np.ndarray, pool: Pool, rosters: dict
+) -> Sim:
+    """Simulate the games idx (one week): roster rows, events, then box scores from events."""
     g_n = idx.size
     tg_n = 2 * g_n
-    game_len = REG_LEN + OT_LEN * games.n_ot[idx]
-    tg_len = np.repeat(game_len, 2)
-    scale = 1.0 + 0.05 * np.repeat(games.n_ot[idx], 2)
-    season = games.season[idx]
+    n_ot = games.n_ot[idx]
+    game_len = REG_LEN + OT_LEN * n_ot
     teams = np.stack([games.away[idx], games.home[idx]], axis=1).reshape(-1)  # tg -> team
-    pid = np.stack([rosters[int(s)] for s in np.repeat(season, 2)])[np.arange(tg_n), teams]
-    pid = pid.reshape(tg_n, ROSTER)
+    seasons = np.repeat(games.season[idx], 2)
+    pid = np.stack([rosters[int(y)][t] for y, t in zip(seasons, teams, strict=True)])
 
     st = _statuses(rng, tg_n)
-    sec = _minutes(rng, st, tg_len)
-    shots = _shots(rng, tg_n, scale)
-    fts = _free_throws(rng, shots, tg_n, scale)
+    sec = _minutes(rng, st, np.repeat(game_len, 2))
+    wk = _Week(
+        rng, _weights(pool, pid, sec), np.repeat(game_len, 2), 1.0 + 0.05 * np.repeat(n_ot, 2)
+    )
+    shots = _shots(rng, tg_n, wk.scale)
+    fts = _free_throws(rng, shots, tg_n, wk.scale)
     bounds = (78 + rng.integers(0, 10, tg_n), 140 + rng.integers(0, 10, tg_n))
     points, real_tg = _fix_ties_and_swap(shots, fts, games.home_win[idx], bounds)
     shots["tg"] = real_tg[shots["tg"]]
     fts["tg"] = real_tg[fts["tg"]]
-    opp = np.arange(tg_n) ^ 1
-    w = _weights(pool, pid, sec)
 
-    # field goals: shooter, assist, block, location
-    zone, made, s_tg = shots["zone"], shots["made"], shots["tg"]
-    ns = zone.size
-    shooter = np.zeros(ns, dtype=np.int64)
-    for key, zmask in (("paint", zone <= 1), ("mid", zone == 2), ("three", zone >= 3)):
-        rows = np.flatnonzero(zmask)
-        shooter[rows] = _pick(rng, w[key], s_tg[rows])
-    assisted = made & (rng.random(ns) < ASSIST_P[zone])
-    a_rows = np.flatnonzero(assisted)
-    assister = np.full(ns, -1, dtype=np.int64)
-    assister[a_rows] = _pick_excluding(rng, w["ast"], s_tg[a_rows], shooter[a_rows])
-    blocked = ~made & (rng.random(ns) < BLOCK_P[zone])
-    b_rows = np.flatnonzero(blocked)
-    blocker = np.full(ns, -1, dtype=np.int64)
-    blocker[b_rows] = _pick(rng, w["blk"], opp[s_tg[b_rows]])
-    x, y = _shot_xy(rng, zone)
-    esub = _shot_subtypes(rng, zone)
-    shot_tc = _times(rng, tg_len[s_tg])
+    _game_frame(wk, n_ot)
+    shooter, shot_tc = _field_goal_events(wk, shots)
+    ft_shooter, ft_tc = _free_throw_and_foul_events(wk, shots, fts, shooter, shot_tc)
+    _rebound_events(wk, shots, shot_tc, fts, ft_tc)
+    _turnover_timeout_violation_events(wk)
+    _substitution_events(wk, g_n)
+    events = wk.ev.concat()
 
-    # free throws: shooter per trip (and-ones: the shot's shooter)
-    f_tg, f_kind, f_trip = fts["tg"], fts["kind"], fts["trip"]
-    is_and1 = f_kind == 2
-    trip_tg = f_tg[~is_and1][0::2]
-    trip_shooter = _pick(rng, w["ft"], trip_tg)
-    trip_tc = _times(rng, tg_len[trip_tg])
-    f_shooter = np.where(is_and1, shooter[np.where(is_and1, f_trip, 0)],
-                         trip_shooter[np.where(is_and1, 0, f_trip)])  # fmt: skip
-    f_tc = np.where(is_and1, shot_tc[np.where(is_and1, f_trip, 0)],
-                    trip_tc[np.where(is_and1, 0, f_trip)])  # fmt: skip
-
-    # fouls: shooting fouls on trips and and-ones, plus non-shooting fouls
-    and1_rows = np.flatnonzero(shots["and1"])
-    nonshoot = rng.poisson(8.5 * scale)
-    ns_tg = np.repeat(np.arange(tg_n), nonshoot)
-    foul_tg = np.r_[opp[trip_tg], opp[s_tg[and1_rows]], ns_tg]
-    fouler = _assign_fouls(rng, w["foul"], foul_tg)
-    n1 = trip_tg.size
-    n2 = and1_rows.size
-
-    # rebounds: after missed field goals and missed last free throws
-    last_ft = (f_kind == 1) | is_and1
-    r_src_tg = np.r_[s_tg[~made], f_tg[last_ft & ~fts["made"]]]
-    r_tc = np.r_[shot_tc[~made], f_tc[last_ft & ~fts["made"]]]
-    r_sub = np.r_[np.full((~made).sum(), 2), np.where(is_and1, 4, 3)[last_ft & ~fts["made"]]]
-    off_p = np.r_[np.full((~made).sum(), 0.26), np.full(r_sub.size - (~made).sum(), 0.13)]
-    offensive = rng.random(r_src_tg.size) < off_p
-    r_tg = np.where(offensive, r_src_tg, opp[r_src_tg])
-    rebounder = _pick(rng, w["reb"], r_tg)
-    r_off = rng.integers(0, 3, r_tg.size)
-
-    # turnovers, substitutions, timeouts, violations
-    t_tg = np.repeat(np.arange(tg_n), rng.poisson(13.2 * scale))
-    t_player = _pick(rng, w["tov"], t_tg)
-    stolen = rng.random(t_tg.size) < 0.55
-    stealer = np.where(stolen, _pick(rng, w["stl"], opp[t_tg]), -1)
-    to_tg = np.repeat(np.arange(tg_n), rng.poisson(6.4, tg_n))
-    v_tg = np.repeat(np.arange(tg_n), rng.poisson(1.1, tg_n))
-    v_kind = rng.integers(0, 3, v_tg.size)
-    v_player = np.where(v_kind < 2, _pick(rng, w["foul"], v_tg), -1)
-    # substitutions fill the game to 360-545 events (they touch no box score column)
-    others = (
-        sum(
-            np.bincount(a // 2, minlength=g_n)
-            for a in (s_tg, f_tg, foul_tg, r_tg, t_tg, to_tg, v_tg)
-        )
-        + 1
-        + 2 * (4 + games.n_ot[idx])
-    )
-    drawn = rng.poisson(44.0 * (1.0 + 0.07 * games.n_ot[idx]))
-    n_sub = np.maximum(np.clip(others + drawn, 360, 545) - others, 0)
-    sub_tg = np.repeat(np.arange(tg_n), np.stack([n_sub // 2, n_sub - n_sub // 2], 1).reshape(-1))
-    sub_out = _pick(rng, w["sub"], sub_tg)
-    sub_in = _pick_excluding(rng, w["sub"], sub_tg, sub_out)
-
-    ev = _Events()
-    g_of = np.arange(tg_n) // 2
-    shot_pts = np.where(zone >= 3, 3, 2) * made
-    ev.add(ns, g=g_of[s_tg], tc=shot_tc, sub=0, etype=E_SHOT, esub=esub, atg=s_tg, p1=shooter,
-           p2tg=np.where(blocked, opp[s_tg], s_tg), p2=np.where(blocked, blocker, assister),
-           role=np.where(blocked, R_BLK, np.where(assisted, R_AST, -1)), made=made.astype(int),
-           stype=(zone >= 3).astype(int), pts=shot_pts, x=x, y=y)  # fmt: skip
-    ft_sub = np.where(is_and1, 3, f_kind + 1)
-    ev.add(f_tg.size, g=g_of[f_tg], tc=f_tc, sub=ft_sub, etype=E_FT,
-           esub=np.array([SUB_CODE[s] for s in FT_SUBTYPES])[f_kind], atg=f_tg, p1=f_shooter,
-           made=fts["made"].astype(int), stype=2, pts=fts["made"].astype(int))  # fmt: skip
-    foul_shooter = np.r_[trip_shooter, shooter[and1_rows]]
-    foul_victim_tg = np.r_[trip_tg, s_tg[and1_rows]]
-    ev.add(n1 + n2, g=g_of[foul_tg[: n1 + n2]], tc=np.r_[trip_tc, shot_tc[and1_rows]],
-           sub=np.r_[np.zeros(n1, int), np.ones(n2, int)], etype=E_FOUL,
-           esub=SUB_CODE["shooting"], atg=foul_tg[: n1 + n2], p1=fouler[: n1 + n2],
-           p2tg=foul_victim_tg, p2=foul_shooter, role=R_FOULED)  # fmt: skip
-    ns_sub = _choice_codes(rng, (("personal", 0.7), ("loose ball", 0.2), ("personal take", 0.1)),
-                           SUB_CODE, ns_tg.size)  # fmt: skip
-    ev.add(ns_tg.size, g=g_of[ns_tg], tc=_times(rng, tg_len[ns_tg]), sub=0,
-           etype=E_FOUL, esub=ns_sub, atg=ns_tg, p1=fouler[n1 + n2 :])  # fmt: skip
-    ev.add(r_tg.size, g=g_of[r_tg], tc=r_tc + np.where(r_sub >= 3, 0, 1e-4),
-           sub=r_sub, eoff=np.where(r_sub >= 3, 0, 1 + r_off % 2), etype=E_REB,
-           esub=np.where(offensive, SUB_CODE["offensive"], SUB_CODE["defensive"]), atg=r_tg,
-           p1=rebounder)  # fmt: skip
-    tov_sub = _choice_codes(rng, tuple((s, 1.0) for s in TOV_SUBTYPES), SUB_CODE, t_tg.size)
-    ev.add(t_tg.size, g=g_of[t_tg], tc=_times(rng, tg_len[t_tg]), sub=0,
-           etype=E_TOV, esub=tov_sub, atg=t_tg, p1=t_player, p2tg=opp[t_tg], p2=stealer,
-           role=np.where(stolen, R_STL, -1))  # fmt: skip
-    ev.add(sub_tg.size, g=g_of[sub_tg], tc=_times(rng, tg_len[sub_tg]),
-           sub=0, etype=E_SUB, atg=sub_tg, p1=sub_out, p2tg=sub_tg, p2=sub_in,
-           role=R_SUBIN)  # fmt: skip
-    ev.add(to_tg.size, g=g_of[to_tg], tc=_times(rng, tg_len[to_tg]), sub=0,
-           etype=E_TO,
-           esub=_choice_codes(rng, ((TIMEOUT_SUBTYPES[0], 0.8), (TIMEOUT_SUBTYPES[1], 0.2)),
-                              SUB_CODE, to_tg.size), atg=to_tg)  # fmt: skip
-    ev.add(v_tg.size, g=g_of[v_tg], tc=_times(rng, tg_len[v_tg]), sub=0,
-           etype=E_VIOL, esub=np.array([SUB_CODE[s] for s in VIOL_SUBTYPES])[v_kind], atg=v_tg,
-           p1=v_player)  # fmt: skip
-    home_tg = 2 * np.arange(g_n) + 1
-    ev.add(g_n, g=np.arange(g_n), tc=1e-6, sub=0, etype=E_JUMP, atg=home_tg,
-           p1=_pick(rng, w["reb"], home_tg), p2tg=home_tg - 1,
-           p2=_pick(rng, w["reb"], home_tg - 1), role=R_JUMP)  # fmt: skip
-    n_per = 4 + games.n_ot[idx]
-    pg = np.repeat(np.arange(g_n), n_per)
-    pnum = _segment_rank(pg) + 1
-    pstart = np.where(pnum <= 4, (pnum - 1) * 720, REG_LEN + (pnum - 5) * OT_LEN)
-    pend = pstart + np.where(pnum <= 4, 720, OT_LEN)
-    ev.add(pg.size, g=pg, tc=pstart.astype(float), sub=-1, etype=E_START)
-    ev.add(pg.size, g=pg, tc=pend - 1e-7, sub=99, etype=E_END)
-    events = ev.concat()
-
-    counts = _aggregate(shots, shooter, assister, blocker, fts, f_shooter, fouler, foul_tg,
-                        r_tg, rebounder, offensive, t_tg, t_player, stealer, tg_n)  # fmt: skip
     slot = {
         "pid": pid.reshape(-1),
         "status": st["status"].reshape(-1),
@@ -1061,38 +974,168 @@ def simulate_week(rng: np.random.Generator, games: Games, idx: np.ndarray, pool:
         "sec": sec.reshape(-1),
         "g": np.repeat(np.arange(g_n), 2 * ROSTER),
         "side": np.tile(np.repeat([0, 1], ROSTER), g_n),
-        **{k: v.reshape(-1) for k, v in counts.items()},
+        **_box_from_events(events, tg_n),
     }
     slot["pm"] = _plus_minus(rng, slot, points, game_len)
-    return Sim(slot=slot, ev=_order_events(events, game_len), points=points)
+    return Sim(slot=slot, ev=_order_events(events), points=points)
 
 
-def _aggregate(shots, shooter, assister, blocker, fts, f_shooter, fouler, foul_tg, r_tg,
-               rebounder, offensive, t_tg, t_player, stealer, tg_n) -> dict[str, np.ndarray]:  # fmt: skip  # noqa: E501
+def _game_frame(wk: _Week, n_ot: np.ndarray) -> None:
+    """Start and end of every period, and the opening jump ball."""
+    g_n = n_ot.size
+    pg = np.repeat(np.arange(g_n), 4 + n_ot)
+    pnum = _segment_rank(pg) + 1
+    pstart = np.where(pnum <= 4, (pnum - 1) * 720, REG_LEN + (pnum - 5) * OT_LEN)
+    pend = pstart + np.where(pnum <= 4, 720, OT_LEN)
+    wk.ev.add(pg.size, g=pg, tc=pstart.astype(float), sub=-1, etype=E_START)
+    wk.ev.add(pg.size, g=pg, tc=pend - 1e-7, sub=99, etype=E_END)
+    home = 2 * np.arange(g_n) + 1
+    wk.ev.add(g_n, g=np.arange(g_n), tc=1e-6, sub=0, etype=E_JUMP, atg=home,
+              p1=_pick(wk.rng, wk.w["reb"], home), p2tg=home - 1,
+              p2=_pick(wk.rng, wk.w["reb"], home - 1), role=R_JUMP)  # fmt: skip
+
+
+def _field_goal_events(wk: _Week, shots: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Shot rows (assist or block on the row); returns shooter slot and time per shot."""
+    rng, w = wk.rng, wk.w
+    zone, made, tg = shots["zone"], shots["made"], shots["tg"]
+    n = zone.size
+    shooter = np.zeros(n, dtype=np.int64)
+    for key, zmask in (("paint", zone <= 1), ("mid", zone == 2), ("three", zone >= 3)):
+        rows = np.flatnonzero(zmask)
+        shooter[rows] = _pick(rng, w[key], tg[rows])
+    assisted = made & (rng.random(n) < ASSIST_P[zone])
+    blocked = ~made & (rng.random(n) < BLOCK_P[zone])
+    p2 = np.full(n, -1, dtype=np.int64)
+    rows = np.flatnonzero(assisted)
+    p2[rows] = _pick_excluding(rng, w["ast"], tg[rows], shooter[rows])
+    rows = np.flatnonzero(blocked)
+    p2[rows] = _pick(rng, w["blk"], tg[rows] ^ 1)
+    x, y = _shot_xy(rng, zone)
+    tc = wk.times(tg)
+    three = zone >= 3
+    wk.ev.add(n, g=tg // 2, tc=tc, sub=0, etype=E_SHOT, esub=_shot_subtypes(rng, zone), atg=tg,
+              p1=shooter, p2tg=np.where(blocked, tg ^ 1, tg), p2=p2,
+              role=np.select([blocked, assisted], [R_BLK, R_AST], -1), made=made.astype(int),
+              stype=three.astype(int), pts=np.where(three, 3, 2) * made, x=x, y=y)  # fmt: skip
+    return shooter, tc
+
+
+def _free_throw_and_foul_events(
+    wk: _Week, shots: dict, fts: dict, shooter: np.ndarray, shot_tc: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Free throws with their shooting fouls, plus non-shooting fouls (max six a player).
+
+    A 2-shot trip is its own cluster (foul, 1/2, 2/2); an and-one joins its shot's
+    cluster (shot, foul, 1/1). Returns shooter slot and time per free throw.
+    """
+    rng = wk.rng
+    tg, kind, trip = fts["tg"], fts["kind"], fts["trip"]
+    and1 = kind == 2
+    trip_tg = tg[~and1][0::2]
+    trip_shooter = _pick(rng, wk.w["ft"], trip_tg)
+    trip_tc = wk.times(trip_tg)
+    ft_shooter = np.where(
+        and1, shooter[np.where(and1, trip, 0)], trip_shooter[np.where(and1, 0, trip)]
+    )
+    ft_tc = np.where(and1, shot_tc[np.where(and1, trip, 0)], trip_tc[np.where(and1, 0, trip)])
+    made = fts["made"].astype(int)
+    wk.ev.add(tg.size, g=tg // 2, tc=ft_tc, sub=np.where(and1, 3, kind + 1), etype=E_FT,
+              esub=np.array([SUB_CODE[s] for s in FT_SUBTYPES])[kind], atg=tg, p1=ft_shooter,
+              made=made, stype=2, pts=made)  # fmt: skip
+
+    and1_shot = np.flatnonzero(shots["and1"])
+    fouled_tg = np.r_[trip_tg, shots["tg"][and1_shot]]
+    fouled = np.r_[trip_shooter, shooter[and1_shot]]
+    other_tg = wk.per_team(8.5 * wk.scale)
+    fouler = _assign_fouls(rng, wk.w["foul"], np.r_[fouled_tg ^ 1, other_tg])
+    n = fouled_tg.size
+    wk.ev.add(n, g=fouled_tg // 2, tc=np.r_[trip_tc, shot_tc[and1_shot]],
+              sub=np.r_[np.zeros(trip_tg.size, int), np.ones(and1_shot.size, int)],
+              etype=E_FOUL, esub=SUB_CODE["shooting"], atg=fouled_tg ^ 1, p1=fouler[:n],
+              p2tg=fouled_tg, p2=fouled, role=R_FOULED)  # fmt: skip
+    kinds = (("personal", 0.7), ("loose ball", 0.2), ("personal take", 0.1))
+    wk.ev.add(other_tg.size, g=other_tg // 2, tc=wk.times(other_tg), sub=0, etype=E_FOUL,
+              esub=_choice_codes(rng, kinds, SUB_CODE, other_tg.size), atg=other_tg,
+              p1=fouler[n:])  # fmt: skip
+    return ft_shooter, ft_tc
+
+
+def _rebound_events(
+    wk: _Week, shots: dict, shot_tc: np.ndarray, fts: dict, ft_tc: np.ndarray
+) -> None:
+    """A rebound after every missed field goal and every missed last free throw."""
+    miss = ~shots["made"]
+    last_ft = (fts["kind"] >= 1) & ~fts["made"]
+    src_tg = np.r_[shots["tg"][miss], fts["tg"][last_ft]]
+    after_ft = np.r_[np.zeros(miss.sum(), bool), np.ones(last_ft.sum(), bool)]
+    offensive = wk.rng.random(src_tg.size) < np.where(after_ft, 0.13, 0.26)
+    tg = np.where(offensive, src_tg, src_tg ^ 1)
+    rebounder = _pick(wk.rng, wk.w["reb"], tg)
+    ft_sub = np.where(fts["kind"] == 2, 4, 3)[last_ft]
+    tc = np.r_[shot_tc[miss] + 1e-4, ft_tc[last_ft]]
+    eoff = np.where(after_ft, 0, 1 + wk.rng.integers(0, 2, tg.size))  # a live ball takes time
+    wk.ev.add(tg.size, g=tg // 2, tc=tc, sub=np.r_[np.full(miss.sum(), 2), ft_sub], eoff=eoff,
+              etype=E_REB, esub=np.where(offensive, SUB_CODE["offensive"], SUB_CODE["defensive"]),
+              atg=tg, p1=rebounder)  # fmt: skip
+
+
+def _turnover_timeout_violation_events(wk: _Week) -> None:
+    rng, w = wk.rng, wk.w
+    tg = wk.per_team(13.2 * wk.scale)
+    stolen = rng.random(tg.size) < 0.55
+    stealer = np.where(stolen, _pick(rng, w["stl"], tg ^ 1), -1)
+    wk.ev.add(tg.size, g=tg // 2, tc=wk.times(tg), sub=0, etype=E_TOV,
+              esub=_choice_codes(rng, tuple((s, 1.0) for s in TOV_SUBTYPES), SUB_CODE, tg.size),
+              atg=tg, p1=_pick(rng, w["tov"], tg), p2tg=tg ^ 1, p2=stealer,
+              role=np.where(stolen, R_STL, -1))  # fmt: skip
+    tg = wk.per_team(6.4)
+    kinds = ((TIMEOUT_SUBTYPES[0], 0.8), (TIMEOUT_SUBTYPES[1], 0.2))
+    wk.ev.add(tg.size, g=tg // 2, tc=wk.times(tg), sub=0, etype=E_TO,
+              esub=_choice_codes(rng, kinds, SUB_CODE, tg.size), atg=tg)  # fmt: skip
+    tg = wk.per_team(1.1)
+    kind = rng.integers(0, 3, tg.size)  # kicked ball and lane have a player, delay of game not
+    wk.ev.add(tg.size, g=tg // 2, tc=wk.times(tg), sub=0, etype=E_VIOL,
+              esub=np.array([SUB_CODE[s] for s in VIOL_SUBTYPES])[kind], atg=tg,
+              p1=np.where(kind < 2, _pick(rng, w["foul"], tg), -1))  # fmt: skip
+
+
+def _substitution_events(wk: _Week, g_n: int, lo: int = 360, hi: int = 545) -> None:
+    """Substitutions fill each game to lo..hi events (they touch no box score column)."""
+    others = wk.ev.games(g_n)
+    drawn = wk.rng.poisson(44.0 * wk.scale[0::2])
+    n_sub = np.maximum(np.clip(others + drawn, lo, hi) - others, 0)
+    tg = np.repeat(np.arange(wk.tg_n), np.stack([n_sub // 2, n_sub - n_sub // 2], 1).reshape(-1))
+    out = _pick(wk.rng, wk.w["sub"], tg)
+    wk.ev.add(tg.size, g=tg // 2, tc=wk.times(tg), sub=0, etype=E_SUB, atg=tg, p1=out, p2tg=tg,
+              p2=_pick_excluding(wk.rng, wk.w["sub"], tg, out), role=R_SUBIN)  # fmt: skip
+
+
+def _box_from_events(ev: dict[str, np.ndarray], tg_n: int) -> dict[str, np.ndarray]:
+    """Every box score column, per (team-game, slot), counted from the events."""
     n = tg_n * ROSTER
 
-    def count(tg: np.ndarray, slot: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        key = tg * ROSTER + slot
-        if mask is not None:
-            key = key[mask]
-        return np.bincount(key, minlength=n).astype(np.int64)
+    def count(mask: np.ndarray, second: bool = False) -> np.ndarray:
+        tg, slot = (ev["p2tg"], ev["p2"]) if second else (ev["atg"], ev["p1"])
+        return np.bincount((tg * ROSTER + slot)[mask], minlength=n).astype(np.int64)
 
-    opp = np.arange(tg_n) ^ 1
-    s_tg, made, three = shots["tg"], shots["made"], shots["zone"] >= 3
+    et, made, three, role = ev["etype"], ev["made"] == 1, ev["stype"] == 1, ev["role"]
+    shot, ft, reb, tov = et == E_SHOT, et == E_FT, et == E_REB, et == E_TOV
+    off = ev["esub"] == SUB_CODE["offensive"]
     return {
-        "fga": count(s_tg, shooter),
-        "fgm": count(s_tg, shooter, made),
-        "tpa": count(s_tg, shooter, three),
-        "tpm": count(s_tg, shooter, three & made),
-        "fta": count(fts["tg"], f_shooter),
-        "ftm": count(fts["tg"], f_shooter, fts["made"]),
-        "oreb": count(r_tg, rebounder, offensive),
-        "dreb": count(r_tg, rebounder, ~offensive),
-        "ast": count(s_tg, assister, assister >= 0),
-        "blk": count(opp[s_tg], blocker, blocker >= 0),
-        "stl": count(opp[t_tg], stealer, stealer >= 0),
-        "tov": count(t_tg, t_player),
-        "pf": count(foul_tg, fouler),
+        "fga": count(shot),
+        "fgm": count(shot & made),
+        "tpa": count(shot & three),
+        "tpm": count(shot & three & made),
+        "fta": count(ft),
+        "ftm": count(ft & made),
+        "oreb": count(reb & off),
+        "dreb": count(reb & ~off),
+        "ast": count(shot & (role == R_AST), second=True),
+        "blk": count(shot & (role == R_BLK), second=True),
+        "stl": count(tov & (role == R_STL), second=True),
+        "tov": count(tov),
+        "pf": count(et == E_FOUL),
     }
 
 
@@ -1105,7 +1148,7 @@ def _plus_minus(rng: np.random.Generator, slot: dict, points: np.ndarray,
     return np.where(slot["sec"] > 0, pm, 0).astype(np.int64)
 
 
-def _order_events(ev: dict[str, np.ndarray], game_len: np.ndarray) -> dict[str, np.ndarray]:
+def _order_events(ev: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Sort by game and time; derive period, elapsed seconds and clock consistently."""
     order = np.lexsort((ev["sub"], ev["tc"], ev["g"]))
     ev = {k: v[order] for k, v in ev.items()}
