@@ -15,7 +15,6 @@ Two variants of the play-by-play:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -726,28 +725,12 @@ def write_raw_tables(out_dir: Path, variant: Variant = "bigdataball") -> dict[st
     return paths
 
 
-def _raw_row_counts(duckdb_path: Path, raw_schema: str) -> dict[str, int]:
-    import duckdb
+def load_raw_tables(raw_dir: Path, duckdb_path: Path) -> str:
+    """Load <raw_dir>/*.parquet into nba_raw of a DuckDB file with the project's own loader.
 
-    if not Path(duckdb_path).exists():
-        return {}
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        tables = [
-            t
-            for (t,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = ?",
-                [raw_schema],
-            ).fetchall()
-        ]
-        return {
-            t: con.execute(f"select count(*) from {raw_schema}.{t}").fetchone()[0] for t in tables
-        }
-
-
-def _load_with_driver(raw_dir: Path, duckdb_path: Path) -> str | None:
-    """Run the project's loader; None when it loaded every table, else why it did not."""
-    if importlib.util.find_spec("driver.load") is None:
-        return "no driver/load.py"
+    Runs `python -m driver load --from DIR --target dev` with NBA_DUCKDB_PATH set, so the
+    fixture goes through the same contract check and load as real data. Returns its output.
+    """
     env = dict(os.environ, NBA_DUCKDB_PATH=str(duckdb_path))
     proc = subprocess.run(
         [sys.executable, "-m", "driver", "load", "--from", str(raw_dir), "--target", "dev"],
@@ -759,37 +742,8 @@ def _load_with_driver(raw_dir: Path, duckdb_path: Path) -> str | None:
         check=False,
     )
     if proc.returncode != 0:
-        last = (proc.stdout.strip().splitlines() or [""])[-1]
-        return f"`driver load` exited {proc.returncode}: {last}"
-    want = {p.stem: pq.read_metadata(p).num_rows for p in Path(raw_dir).glob("*.parquet")}
-    got = _raw_row_counts(duckdb_path, "nba_raw")
-    wrong = {t: (n, got.get(t)) for t, n in want.items() if got.get(t) != n}
-    if wrong:
-        return f"`driver load` left tables missing or short (want, got): {wrong}"
-    return None
-
-
-def load_raw_tables(raw_dir: Path, duckdb_path: Path, *, raw_schema: str = "nba_raw") -> str:
-    """Load <raw_dir>/*.parquet into `raw_schema` of the DuckDB file; returns how.
-
-    The project's loader (`python -m driver load --from DIR --target dev`) when it works; while
-    it is not there yet (missing, a stub, or the CLI cannot start), a plain DuckDB load
-    (CREATE OR REPLACE TABLE ... AS SELECT * FROM read_parquet), and the reason is returned.
-    """
-    why_not = _load_with_driver(raw_dir, duckdb_path) if raw_schema == "nba_raw" else "schema"
-    if why_not is None:
-        return "driver load"
-    import duckdb
-
-    with duckdb.connect(str(duckdb_path)) as con:
-        con.execute(f"create schema if not exists {raw_schema}")
-        for path in sorted(Path(raw_dir).glob("*.parquet")):
-            con.execute(
-                f"create or replace table {raw_schema}.{path.stem} as "
-                "select * from read_parquet(?)",
-                [str(path)],
-            )
-    return f"duckdb fallback ({why_not})"
+        raise RuntimeError(f"`driver load` exited {proc.returncode}:\n{proc.stdout}")
+    return proc.stdout
 
 
 def summary(lines: Iterable[str] | None = None) -> str:

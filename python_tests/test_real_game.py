@@ -195,7 +195,7 @@ def test_raw_tables_follow_contract(tmp_path: Path) -> None:
 class Build:
     variant: str
     shot_zone_method: str
-    load_method: str
+    load_output: str
     result: DbtResult
     seconds: float
     rows: dict[str, dict[str, Any]]  # player_lookup -> mart row
@@ -219,7 +219,7 @@ def _build(base: Path, variant: rg.Variant, shot_zone_method: str) -> Build:
     db = base / "nba.duckdb"
     env = {"NBA_DUCKDB_PATH": str(db)}
     rg.write_raw_tables(base / "raw", variant)
-    load_method = rg.load_raw_tables(base / "raw", db)
+    load_output = rg.load_raw_tables(base / "raw", db)
     vars_json = window_vars(
         rg.GAME_DATE.isoformat(),
         rg.GAME_DATE.isoformat(),
@@ -264,7 +264,7 @@ def _build(base: Path, variant: rg.Variant, shot_zone_method: str) -> Build:
             r["player_lookup"]: r
             for r in (dict(zip(names, t, strict=True)) for t in cur.fetchall())
         }
-    return Build(variant, shot_zone_method, load_method, result, seconds, rows, shot_zones)
+    return Build(variant, shot_zone_method, load_output, result, seconds, rows, shot_zones)
 
 
 @pytest.fixture(scope="module")
@@ -314,7 +314,7 @@ def _zone_agreement(build: Build, method: str) -> tuple[int, int]:
 @pytest.mark.slow
 def test_build_succeeds(geometry_build: Build) -> None:
     _assert_build_ok(geometry_build)
-    print(f"\nloaded by {geometry_build.load_method}; dbt build {geometry_build.seconds:.1f}s")
+    print(f"\n{geometry_build.load_output}dbt build: {geometry_build.seconds:.1f}s")
 
 
 @pytest.mark.slow
