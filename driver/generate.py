@@ -1454,7 +1454,10 @@ def _bigdataball(gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray,
     team = np.where(e["atg"] >= 0, np.where(e["atg"] % 2 == 1, gc.home[g], gc.away[g]), -1)
     desc_texts, desc = _describe(e["etype"], e["esub"], e["made"])
     name_desc = pc.binary_join_element_wise(
-        _str(pool.name, p1), _str(desc_texts, desc), " ", null_handling="skip"
+        pc.coalesce(_str(pool.name, p1), _str(TEAMS, team)),
+        _str(desc_texts, desc),
+        " ",
+        null_handling="skip",
     )
     cols = {
         "game_id": _str(gc.gid, g),
@@ -1539,7 +1542,7 @@ def _nbacom(gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray,
     blocker = np.where(is_shot & (e["role"] == R_BLK), p2, -1)
     # block / steal / sub-in rows: the second player becomes the actor
     swap = extra > 0
-    actor = np.where(swap, p2, np.where(e["etype"] == E_JUMP, p1, p1))
+    actor = np.where(swap, p2, p1)
     actor_tg = np.where(swap, e["p2tg"], e["atg"])
     team = np.where(actor_tg >= 0, np.where(actor_tg % 2 == 1, gc.home[g], gc.away[g]), -1)
     et_map = np.array([0, 2, 3, 4, 5, 6, 7, 8, 9, 9, 10])  # bdb etype -> NBA_ETYPES index
@@ -1558,6 +1561,11 @@ def _nbacom(gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray,
     sy = np.where(is_shot, np.round(5.25 + e["y"] / 10, 2), np.nan)
     dist = np.where(is_shot, np.round(np.hypot(e["x"], e["y"]) / 10, 1), np.nan)
     desc_texts, desc = _describe(e["etype"], np.where(esub >= base, -1, esub), made)
+    desc_texts = [*desc_texts, "block", "steal", "substitution in"]
+    n_texts = len(desc_texts)
+    desc = np.select(
+        [extra == 1, extra == 2, extra == 3], [n_texts - 3, n_texts - 2, n_texts - 1], desc
+    )
     cols = {
         "game_id": _str(gc.gid, g),
         "nba_game_id": _str(gc.nba_id, g),
@@ -1570,7 +1578,10 @@ def _nbacom(gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray,
         "event_type": _str(NBA_ETYPES, etype),
         "event_action_type": _str(nba_sub, esub),
         "event_description": pc.binary_join_element_wise(
-            _str(pool.name, actor), _str(desc_texts, desc), " ", null_handling="skip"
+            pc.coalesce(_str(pool.name, actor), _str(TEAMS, team)),
+            _str(desc_texts, desc),
+            " ",
+            null_handling="skip",
         ),
         "player_1_lookup": _str(pool.lookup, actor),
         "player_1_team_abbr": _str(TEAMS, team),
