@@ -1,12 +1,9 @@
--- Field-goal and free-throw events of each game from its chosen play-by-play source, with
--- the actors' lookups matched to the box score of the same game (numeric id prefixes are
--- gone in staging; suffix drift such as timhardaway vs timhardawayjr is matched here, within
--- the same game and team).
-with sources as (
-    select * from {{ ref('int_pbp_game_sources') }}
-),
-
-bigdataball as (
+-- Field-goal and free-throw events of each game from the play-by-play source chosen for that
+-- game (domain.md 6.1): BigDataBall when it has shot rows with a distance for the game, else
+-- NBA.com, else none (the game then has no rows here). The actors' lookups are matched to the
+-- box score of the same game: numeric id prefixes are gone in staging; suffix drift such as
+-- timhardaway vs timhardawayjr is matched here, within the same game and team.
+with bigdataball as (
     select * from {{ ref('stg_nba_raw__bigdataball_play_by_play') }}
 ),
 
@@ -18,74 +15,149 @@ roster as (
     select * from {{ ref('int_box_scores_unified') }}
 ),
 
-events as (
-    select bigdataball.*
+scoring_events as (
+    select
+        'bigdataball' as pbp_source,
+        bigdataball.game_id,
+        bigdataball.event_id,
+        bigdataball.game_date,
+        bigdataball.event_kind,
+        bigdataball.data_source,
+        bigdataball.shooter_lookup,
+        bigdataball.shooter_team_abbr,
+        bigdataball.shot_made,
+        bigdataball.is_three_label,
+        bigdataball.shot_distance_ft,
+        bigdataball.x_tenths,
+        bigdataball.y_tenths,
+        bigdataball.assist_lookup,
+        bigdataball.block_lookup,
+        bigdataball.is_and1_free_throw
     from bigdataball
-    inner join sources
-        on bigdataball.game_id = sources.game_id
-        and sources.shot_zone_source = 'bigdataball'
     where bigdataball.event_kind in ('field_goal', 'free_throw')
     union all
-    select nbac.*
+    select
+        'nbac_play_by_play' as pbp_source,
+        nbac.game_id,
+        nbac.event_id,
+        nbac.game_date,
+        nbac.event_kind,
+        nbac.data_source,
+        nbac.shooter_lookup,
+        nbac.shooter_team_abbr,
+        nbac.shot_made,
+        nbac.is_three_label,
+        nbac.shot_distance_ft,
+        nbac.x_tenths,
+        nbac.y_tenths,
+        nbac.assist_lookup,
+        nbac.block_lookup,
+        nbac.is_and1_free_throw
     from nbac
-    inner join sources
-        on nbac.game_id = sources.game_id
-        and sources.shot_zone_source = 'nbac_play_by_play'
     where nbac.event_kind in ('field_goal', 'free_throw')
 ),
 
+game_sources as (
+    select
+        game_id,
+        case
+            when sum(case
+                when pbp_source = 'bigdataball' and event_kind = 'field_goal'
+                    and shot_distance_ft is not null then 1 else 0
+            end) > 0 then 'bigdataball'
+            when sum(case
+                when pbp_source = 'nbac_play_by_play' and event_kind = 'field_goal' then 1 else 0
+            end) > 0 then 'nbac_play_by_play'
+            else 'none'
+        end as shot_zone_source
+    from scoring_events
+    group by game_id
+),
+
+events as (
+    select
+        scoring_events.*,
+        game_sources.shot_zone_source
+    from scoring_events
+    inner join game_sources
+        on scoring_events.game_id = game_sources.game_id
+        and scoring_events.pbp_source = game_sources.shot_zone_source
+),
+
 actors as (
-    select game_id, shooter_team_abbr as expected_team_abbr, shooter_lookup as pbp_lookup
+    select game_id, coalesce(shooter_team_abbr, '') as expected_team_abbr, shooter_lookup as pbp_lookup
     from events
     union all
-    select game_id, shooter_team_abbr as expected_team_abbr, assist_lookup as pbp_lookup
+    select game_id, coalesce(shooter_team_abbr, '') as expected_team_abbr, assist_lookup as pbp_lookup
     from events
     union all
     select
         game_id,
-        {{ opponent_team('game_id', 'shooter_team_abbr') }} as expected_team_abbr,
+        coalesce({{ opponent_team('game_id', 'shooter_team_abbr') }}, '') as expected_team_abbr,
         block_lookup as pbp_lookup
     from events
 ),
 
 candidates as (
-    select distinct game_id, expected_team_abbr, pbp_lookup
+    select distinct
+        game_id,
+        expected_team_abbr,
+        pbp_lookup,
+        {{ lookup_without_suffix('pbp_lookup') }} as pbp_lookup_base
     from actors
     where pbp_lookup is not null
 ),
 
-matches as (
+roster_keys as (
+    select
+        game_id,
+        coalesce(team_abbr, '') as team_abbr,
+        player_lookup,
+        {{ lookup_without_suffix('player_lookup') }} as player_lookup_base
+    from roster
+),
+
+exact_matches as (
+    select distinct
+        candidates.game_id,
+        candidates.expected_team_abbr,
+        candidates.pbp_lookup,
+        candidates.pbp_lookup as player_lookup
+    from candidates
+    inner join roster_keys
+        on candidates.game_id = roster_keys.game_id
+        and candidates.pbp_lookup = roster_keys.player_lookup
+),
+
+-- Suffix drift, only for keys with no exact match: same game, same base name, same team
+-- (or a team unknown on either side), the first such player when several qualify.
+suffix_matches as (
     select
         candidates.game_id,
         candidates.expected_team_abbr,
         candidates.pbp_lookup,
-        roster.player_lookup,
-        row_number() over (
-            partition by candidates.game_id, candidates.expected_team_abbr, candidates.pbp_lookup
-            order by case when roster.player_lookup = candidates.pbp_lookup then 0 else 1 end,
-                roster.player_lookup
-        ) as match_rank
+        min(roster_keys.player_lookup) as player_lookup
     from candidates
-    inner join roster
-        on candidates.game_id = roster.game_id
+    inner join roster_keys
+        on candidates.game_id = roster_keys.game_id
+        and candidates.pbp_lookup_base = roster_keys.player_lookup_base
+    left join exact_matches
+        on candidates.game_id = exact_matches.game_id
+        and candidates.expected_team_abbr = exact_matches.expected_team_abbr
+        and candidates.pbp_lookup = exact_matches.pbp_lookup
+    where exact_matches.pbp_lookup is null
         and (
-            roster.player_lookup = candidates.pbp_lookup
-            or (
-                {{ lookup_without_suffix('roster.player_lookup') }}
-                = {{ lookup_without_suffix('candidates.pbp_lookup') }}
-                and (
-                    candidates.expected_team_abbr is null
-                    or roster.team_abbr is null
-                    or roster.team_abbr = candidates.expected_team_abbr
-                )
-            )
+            candidates.expected_team_abbr = ''
+            or roster_keys.team_abbr = ''
+            or roster_keys.team_abbr = candidates.expected_team_abbr
         )
+    group by candidates.game_id, candidates.expected_team_abbr, candidates.pbp_lookup
 ),
 
 lookup_map as (
-    select game_id, expected_team_abbr, pbp_lookup, player_lookup
-    from matches
-    where match_rank = 1
+    select game_id, expected_team_abbr, pbp_lookup, player_lookup from exact_matches
+    union all
+    select game_id, expected_team_abbr, pbp_lookup, player_lookup from suffix_matches
 ),
 
 final as (
@@ -104,21 +176,22 @@ final as (
         events.y_tenths,
         coalesce(assister.player_lookup, events.assist_lookup) as assist_lookup,
         coalesce(blocker.player_lookup, events.block_lookup) as block_lookup,
-        events.is_and1_free_throw
+        events.is_and1_free_throw,
+        events.shot_zone_source
     from events
     left join lookup_map as shooter
         on events.game_id = shooter.game_id
         and events.shooter_lookup = shooter.pbp_lookup
-        and events.shooter_team_abbr is not distinct from shooter.expected_team_abbr
+        and coalesce(events.shooter_team_abbr, '') = shooter.expected_team_abbr
     left join lookup_map as assister
         on events.game_id = assister.game_id
         and events.assist_lookup = assister.pbp_lookup
-        and events.shooter_team_abbr is not distinct from assister.expected_team_abbr
+        and coalesce(events.shooter_team_abbr, '') = assister.expected_team_abbr
     left join lookup_map as blocker
         on events.game_id = blocker.game_id
         and events.block_lookup = blocker.pbp_lookup
-        and {{ opponent_team('events.game_id', 'events.shooter_team_abbr') }}
-            is not distinct from blocker.expected_team_abbr
+        and coalesce({{ opponent_team('events.game_id', 'events.shooter_team_abbr') }}, '')
+            = blocker.expected_team_abbr
 )
 
 select * from final

@@ -1,17 +1,15 @@
 -- Shot zones per (game, player) from the chosen play-by-play: attempts and makes by zone,
 -- assisted / unassisted makes, and-ones, and blocks by the zone of the blocked shot.
--- Every actor of a game with play-by-play gets a row; the mart gives 0s to the rest.
+-- Every actor of a game with play-by-play gets a row; the mart gives 0s to the rest of the
+-- game's players.
 with events as (
     select * from {{ ref('int_pbp_events') }}
-),
-
-sources as (
-    select * from {{ ref('int_pbp_game_sources') }}
 ),
 
 field_goals as (
     select
         game_id,
+        shot_zone_source,
         shooter_lookup,
         block_lookup,
         assist_lookup,
@@ -26,6 +24,7 @@ field_goals as (
 contributions as (
     select
         game_id,
+        shot_zone_source,
         shooter_lookup as player_lookup,
         case when zone = 'paint' then 1 else 0 end as paint_attempts,
         case when zone = 'paint' and shot_made then 1 else 0 end as paint_makes,
@@ -46,6 +45,7 @@ contributions as (
     union all
     select
         game_id,
+        shot_zone_source,
         block_lookup as player_lookup,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         case when zone = 'paint' then 1 else 0 end as paint_blocks,
@@ -56,6 +56,7 @@ contributions as (
     union all
     select
         game_id,
+        shot_zone_source,
         shooter_lookup as player_lookup,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         1 as and1_count,
@@ -64,10 +65,11 @@ contributions as (
     where event_kind = 'free_throw' and is_and1_free_throw and shooter_lookup is not null
 ),
 
-per_player as (
+final as (
     select
         game_id,
         player_lookup,
+        shot_zone_source,
         sum(paint_attempts) as paint_attempts,
         sum(paint_makes) as paint_makes,
         sum(mid_range_attempts) as mid_range_attempts,
@@ -83,16 +85,7 @@ per_player as (
         sum(mid_range_blocks) as mid_range_blocks,
         sum(three_pt_blocks) as three_pt_blocks
     from contributions
-    group by game_id, player_lookup
-),
-
-final as (
-    select
-        per_player.*,
-        sources.shot_zone_source
-    from per_player
-    inner join sources
-        on per_player.game_id = sources.game_id
+    group by game_id, player_lookup, shot_zone_source
 )
 
 select * from final

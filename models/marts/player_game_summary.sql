@@ -29,8 +29,12 @@ zones as (
     select * from {{ ref('int_player_shot_zones') }}
 ),
 
+-- The games with play-by-play, and the source chosen for each.
 game_sources as (
-    select * from {{ ref('int_pbp_game_sources') }}
+    select distinct
+        game_id,
+        shot_zone_source
+    from zones
 ),
 
 team_totals as (
