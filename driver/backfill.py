@@ -361,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
             )
             result = run_chunks(
                 plan.to_run,
-                lambda i, fr: runner.run(i, full_refresh=fr),
+                lambda i, fr, lead: runner.run(i, full_refresh=fr, lead=lead),
                 workers=plan.workers,
                 cancel=cancel,
                 fail_fast=args.fail_fast,

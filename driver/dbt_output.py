@@ -83,7 +83,7 @@ def error_text(result: DbtResult) -> str:
     detail = _output_errors(result.output)
     for r in (result.run_results or {}).get("results", []):
         if str(r.get("status", "")).lower() in _FAILED_STATUSES:
-            message = (r.get("message") or "").strip()
+            message = _ANSI.sub("", r.get("message") or "").strip()
             shown = "" if message and message in detail else f": {message}"
             parts.append(f"{r.get('unique_id')}: {r.get('status')}{shown}")
     if detail:

@@ -1,7 +1,8 @@
 """Run chunks over a pool of workers.
 
 Chunks run one at a time until one succeeds: that first chunk may create the target table
-(or full-refresh it), and parallel first builds would race to create it. Then up to
+(or full-refresh it), and parallel first builds would race to create it; it also runs the
+window-independent unit tests, once for the run. Then up to
 `workers` run at once. A set cancel event stops launching new chunks (running ones are ended
 by run_dbt); fail_fast stops launching after the first failure.
 """
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 
 from driver.state import FAILED, SUCCESS
 
-RunOne = Callable[[int, bool], str]  # (chunk index, full_refresh) -> final status
+# (chunk index, full_refresh, lead) -> final status; lead: a serial-phase chunk, the one that
+# may create the table and runs the window-independent checks (unit tests) for the whole run.
+RunOne = Callable[[int, bool, bool], str]
 
 
 @dataclass
@@ -48,7 +51,7 @@ def run_chunks(
             break
         index = queue.pop(0)
         launched.append(index)
-        status = run_one(index, refresh_pending)
+        status = run_one(index, refresh_pending, True)
         if status == SUCCESS:
             have_success = True
             if refresh_pending:
@@ -71,7 +74,7 @@ def run_chunks(
                         break
                     index = queue.pop(0)
                     launched.append(index)
-                    running[pool.submit(run_one, index, False)] = index
+                    running[pool.submit(run_one, index, False, False)] = index
                 if not running:
                     break
                 done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)

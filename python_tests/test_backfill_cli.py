@@ -139,6 +139,8 @@ def test_parallel_on_bigquery_first_chunk_alone_then_overlap_full_refresh_once(
     first = min(builds, key=lambda c: c["t0"])
     assert first["start"] == "2022-01-01" and "--full-refresh" in first["argv"]
     assert all("--full-refresh" not in c["argv"] for c in builds if c is not first)
+    assert "unit_test" not in first["argv"]  # the lead chunk runs the unit tests, once
+    assert all("unit_test" in c["argv"] for c in builds if c is not first)
     assert all(c["t0"] >= first["t1"] for c in builds if c is not first)
     peak = max(sum(1 for o in builds if o["t0"] <= c["t0"] < o["t1"]) for c in builds)
     assert 2 <= peak <= 3
