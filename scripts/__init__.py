@@ -1,0 +1,1 @@
+"""Project scripts run as modules (`python -m scripts.bench`)."""

@@ -1,0 +1,1088 @@
+"""`make bench`: the set-based backfill against dbt microbatch, the legacy per-day pattern and
+the engine floor, on the same machine and the same generated data (DuckDB).
+
+    python -m scripts.bench            # the full 2021-10-01..2024-05-01 history
+    python -m scripts.bench --smoke    # one week, one sample day: checks the pieces run
+
+What is measured (every figure from a run made here, nothing hard-coded):
+
+1. set_based_s: `python -m driver backfill` over the whole range (one chunk unless told
+   otherwise), wall time of the driver process, with its parse, dbt build (models + tests) and
+   validation; also without validation and with season chunks.
+2. microbatch_s: the same models in a temporary copy of the dbt project where only the mart's
+   config becomes dbt's `microbatch` (event_time game_date, daily batches, concurrent batches)
+   and `event_time: game_date` is set on every upstream model and source that has the column;
+   `dbt run --event-time-start/--event-time-end`, threads = cores. Measured on a sub-range and
+   extrapolated linearly by days unless the whole range fits the time budget.
+3. per_day_s: one `dbt build --select +player_game_summary --vars {start_date: D, end_date: D}`
+   per sampled day on an already built history, the legacy pattern; the mean of the game-day
+   samples times the game days plus the mean of the no-game-day samples times the other
+   calendar days (extrapolated).
+4. floor_s: the mart's compiled full-range SELECT run directly in DuckDB
+   (`create table ... as <sql>`) on a copy of the built warehouse, plus a no-op dbt invocation
+   (`dbt run --select <nothing>` with a warm partial parse: start-up, project load, adapter).
+
+Also a one-day refresh of the built history, through the driver and through dbt directly.
+Results go to <out>/results.json (default target/bench) and a table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from driver.dbt import dbt_env, dbt_executable, window_vars
+from driver.project import PROJECT_DIR
+
+try:  # psutil ships with the project's pinned tree (pandas-gbq needs it); optional here
+    import psutil
+except ImportError:  # pragma: no cover - then only the largest single process is known
+    psutil = None
+
+MART_MODEL = "player_game_summary"
+MART = "nba_analytics.player_game_summary"
+SELECTION = f"+{MART_MODEL}"
+DB_NAME = "nba.duckdb"  # the catalog name is the file stem: every copy keeps it
+COMPILED_MART = Path("compiled/nba_analytics/models/marts/player_game_summary.sql")
+FULL_START, FULL_END = dt.date(2021, 10, 1), dt.date(2024, 5, 1)
+SMOKE_START, SMOKE_END = dt.date(2022, 1, 3), dt.date(2022, 1, 9)
+TARGETS = {  # name: (limit, "max" = value must be <= limit, "min" = value must be >= limit)
+    "set_based_s": (30.0, "max"),
+    "microbatch_over_set_based": (10.0, "min"),
+    "per_day_over_set_based": (50.0, "min"),
+    "set_based_over_floor": (3.0, "max"),
+    "peak_rss_mb": (2048.0, "max"),
+    "one_day_refresh_s": (8.0, "max"),
+}
+MICROBATCH_CONFIG = """{{
+    config(
+        materialized='incremental',
+        incremental_strategy='microbatch',
+        event_time='game_date',
+        batch_size='day',
+        begin='%s',
+        lookback=0,
+        concurrent_batches=true,
+        on_schema_change='fail',
+    )
+}}"""
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[bench {dt.datetime.now():%H:%M:%S}] {message}\n")
+    sys.stderr.flush()
+
+
+# ------------------------------------------------------------------ measuring processes
+
+
+class TreeSampler:
+    """Samples the summed RSS of a process and all its descendants every `interval` seconds."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> TreeSampler:
+        if psutil is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _loop(self) -> None:
+        assert psutil is not None
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self._stop.is_set():
+            total = 0
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                return
+            for proc in procs:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    continue
+            self.peak_bytes = max(self.peak_bytes, total)
+            self._stop.wait(self.interval)
+
+    @property
+    def peak_mb(self) -> float | None:
+        return round(self.peak_bytes / 2**20, 1) if psutil is not None else None
+
+
+@dataclass
+class Run:
+    label: str
+    seconds: float
+    returncode: int
+    peak_rss_mb: float | None
+    load_1min_before: float
+    log: str
+    cmd: list[str] = field(repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def output(self) -> str:
+        return Path(self.log).read_text(errors="replace")
+
+
+def run_timed(label: str, cmd: list[str], log_file: Path, env: dict[str, str]) -> Run:
+    """Run `cmd` from the project dir, output to `log_file`; wall time and peak tree RSS."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()[0]
+    with open(log_file, "w") as out:
+        began = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd,
+            cwd=PROJECT_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        with TreeSampler(proc.pid) as sampler:
+            returncode = proc.wait()
+        seconds = time.perf_counter() - began
+    run = Run(label, round(seconds, 2), returncode, sampler.peak_mb, load, str(log_file), cmd)
+    status = "ok" if run.ok else f"FAILED (exit {returncode}, see {log_file})"
+    log(f"{label}: {run.seconds:.1f} s, peak RSS {run.peak_rss_mb} MB, {status}")
+    return run
+
+
+def require_ok(run: Run) -> Run:
+    if not run.ok:
+        tail = "\n".join(run.output().splitlines()[-40:])
+        raise BenchError(f"{run.label} failed (exit {run.returncode}); log {run.log}:\n{tail}")
+    return run
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# ------------------------------------------------------------------ configuration
+
+
+@dataclass(frozen=True)
+class Config:
+    start: dt.date
+    end: dt.date
+    seed: int
+    out: Path
+    sample_days: int
+    off_days: int
+    repeat: int
+    microbatch_sub: tuple[dt.date, dt.date] | None  # None: the whole range
+    microbatch_budget_s: float
+    season_chunks: bool
+    smoke: bool
+    raw_dir_override: Path | None = None
+    threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def raw_dir(self) -> Path:
+        if self.raw_dir_override is not None:
+            return self.raw_dir_override
+        return PROJECT_DIR / "data" / "raw" / f"{self.start}_{self.end}_seed{self.seed}"
+
+
+def dbt_cmd(
+    args: list[str],
+    *,
+    run_dir: Path,
+    project_dir: Path = PROJECT_DIR,
+    vars_json: str | None = None,
+    threads: int | None = None,
+) -> list[str]:
+    """A dbt command with its own target and log paths (as driver.dbt.run_dbt builds it)."""
+    cmd = [
+        *dbt_executable(),
+        *args,
+        "--project-dir",
+        str(project_dir),
+        "--target",
+        "dev",
+        "--target-path",
+        str(run_dir / "target"),
+        "--log-path",
+        str(run_dir / "logs"),
+    ]
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
+    if vars_json is not None:
+        cmd += ["--vars", vars_json]
+    return cmd
+
+
+def db_env(db: Path) -> dict[str, str]:
+    return dbt_env({"NBA_DUCKDB_PATH": str(db)})
+
+
+def fresh_db(src: Path, out: Path, name: str) -> Path:
+    """A copy of the warehouse `src` in <out>/<name>/nba.duckdb (same catalog name)."""
+    folder = out / name
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    dst = folder / DB_NAME
+    shutil.copyfile(src, dst)
+    wal = src.with_name(src.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, dst.with_name(dst.name + ".wal"))
+    return dst
+
+
+def query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def run_results(run_dir: Path) -> dict | None:
+    path = run_dir / "target" / "run_results.json"
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+
+
+def node_times(results: dict | None) -> dict[str, float]:
+    """unique_id -> execution seconds from a run_results.json."""
+    if not results:
+        return {}
+    return {r["unique_id"]: round(r.get("execution_time") or 0.0, 2) for r in results["results"]}
+
+
+def split_times(times: dict[str, float]) -> dict[str, Any]:
+    """Sum models, data tests and unit tests, and name the slowest nodes."""
+    kinds = {"model": 0.0, "test": 0.0, "unit_test": 0.0}
+    for uid, seconds in times.items():
+        kind = uid.split(".", 1)[0]
+        kinds[kind] = kinds.get(kind, 0.0) + seconds
+    top = sorted(times.items(), key=lambda kv: -kv[1])[:6]
+    return {
+        "models_s": round(kinds["model"], 2),
+        "data_tests_s": round(kinds["test"], 2),
+        "unit_tests_s": round(kinds["unit_test"], 2),
+        "slowest": {uid.split(".")[-1]: s for uid, s in top},
+    }
+
+
+# ------------------------------------------------------------------ phases
+
+
+def prepare_data(cfg: Config) -> dict[str, Any]:
+    """Generate the raw history once (cached in data/raw/) and load it into a cached DuckDB."""
+    info: dict[str, Any] = {"raw_dir": str(cfg.raw_dir)}
+    done = cfg.raw_dir / ".done"
+    env = dict(os.environ)
+    if not done.exists():
+        cmd = [
+            sys.executable, "-m", "driver", "generate",
+            "--start-date", str(cfg.start), "--end-date", str(cfg.end),
+            "--seed", str(cfg.seed), "--out", str(cfg.raw_dir),
+        ]  # fmt: skip
+        run = require_ok(run_timed("generate", cmd, cfg.out / "logs" / "generate.log", env))
+        done.touch()
+        info["generate_s"] = run.seconds
+    info["generated_cached"] = "generate_s" not in info
+
+    raw_db = cfg.out / "raw" / DB_NAME
+    stamp_file = cfg.out / "raw" / "stamp.json"
+    stamp = {"raw_dir": str(cfg.raw_dir), "done_mtime": done.stat().st_mtime}
+    cached = raw_db.exists() and stamp_file.exists() and json.loads(stamp_file.read_text()) == stamp
+    if not cached:
+        if raw_db.parent.exists():
+            shutil.rmtree(raw_db.parent)
+        raw_db.parent.mkdir(parents=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "driver",
+            "load",
+            "--from",
+            str(cfg.raw_dir),
+            "--target",
+            "dev",
+        ]
+        env = {**env, "NBA_DUCKDB_PATH": str(raw_db)}
+        run = require_ok(run_timed("load", cmd, cfg.out / "logs" / "load.log", env))
+        stamp_file.write_text(json.dumps(stamp))
+        info["load_s"] = run.seconds
+    info["loaded_cached"] = cached
+    info["raw_db"] = str(raw_db)
+    info["raw_rows"] = {
+        table: n
+        for table, n in query(
+            raw_db,
+            "select table_name, estimated_size from duckdb_tables() where schema_name = 'nba_raw' "
+            "order by table_name",
+        )
+    }
+    return info
+
+
+def _driver_breakdown(state_file: Path, run: Run) -> dict[str, Any]:
+    """Parse, dbt build (per chunk, from the state) and the rest (validation, start-up)."""
+    state = json.loads(state_file.read_text())
+    chunks = state.get("chunks", [])
+    build_s = sum(c.get("seconds") or 0.0 for c in chunks)
+    match = re.search(r"parsed once in ([0-9.]+) s", run.output())
+    parse_s = float(match.group(1)) if match else None
+    times: dict[str, float] = {}
+    elapsed = 0.0
+    for c in chunks:
+        results = run_results(Path(c["run_dir"])) if c.get("run_dir") else None
+        for uid, seconds in node_times(results).items():
+            times[uid] = times.get(uid, 0.0) + seconds
+        elapsed += (results or {}).get("elapsed_time") or 0.0
+    return {
+        "chunks": len(chunks),
+        "parse_s": parse_s,
+        "dbt_build_s": round(build_s, 2),
+        "dbt_build_elapsed_in_dbt_s": round(elapsed, 2),
+        "rest_s": round(run.seconds - build_s - (parse_s or 0.0), 2),
+        "build_nodes": split_times(times),
+    }
+
+
+def backfill(
+    cfg: Config, db: Path, workdir: Path, start: dt.date, end: dt.date, extra: list[str]
+) -> tuple[Run, dict[str, Any]]:
+    """`python -m driver backfill` on `db`, its state and runs under `workdir`."""
+    state_file = workdir / "backfill" / "state.json"
+    cmd = [
+        sys.executable, "-m", "driver", "backfill",
+        "--start-date", str(start), "--end-date", str(end), "--target", "dev",
+        "--no-resume", "--state-file", str(state_file), *extra,
+    ]  # fmt: skip
+    env = {**os.environ, "NBA_DUCKDB_PATH": str(db)}
+    label = f"driver backfill {start}..{end} {' '.join(extra)}"
+    run = run_timed(label, cmd, workdir / "driver.log", env)
+    detail = _driver_breakdown(state_file, run) if state_file.exists() else {}
+    return run, detail
+
+
+def bench_set_based(cfg: Config, raw_db: Path) -> dict[str, Any]:
+    """The driver over the whole range: one chunk (repeated), without validation, seasons."""
+    one_chunk = ["--chunk-days", str(cfg.days)]
+    variants: list[tuple[str, list[str], int]] = [("one_chunk", one_chunk, cfg.repeat)]
+    if not cfg.smoke:
+        variants.append(("one_chunk_no_validation", [*one_chunk, "--skip-validation"], 1))
+    if cfg.season_chunks:
+        variants.append(("season_chunks", ["--chunk", "season"], 1))
+    out: dict[str, Any] = {"variants": {}}
+    best: tuple[float, str, Path] | None = None
+    for label, extra, times in variants:
+        runs = []
+        for _ in range(times):
+            db = fresh_db(raw_db, cfg.out, "set_based")
+            run, detail = backfill(cfg, db, db.parent, cfg.start, cfg.end, extra)
+            require_ok(run)
+            runs.append({**asdict(run), **detail})
+            if "--skip-validation" not in extra and (best is None or run.seconds < best[0]):
+                best = (run.seconds, label, db)
+        out["variants"][label] = {
+            "args": extra,
+            "best_s": min(r["seconds"] for r in runs),
+            "peak_rss_mb": max(r["peak_rss_mb"] or 0.0 for r in runs),
+            "runs": runs,
+        }
+    assert best is not None
+    out["set_based_s"], out["chunking"] = best[0], best[1]
+    out["peak_rss_mb"] = max(v["peak_rss_mb"] for v in out["variants"].values())
+    # The last variant run leaves a complete history in set_based/nba.duckdb for the others.
+    out["db"] = str(cfg.out / "set_based" / DB_NAME)
+    return out
+
+
+def counts(db: Path, cfg: Config) -> dict[str, Any]:
+    rows, games, game_days = query(
+        db,
+        f"select count(*), count(distinct game_id), count(distinct game_date) from {MART} "
+        "where game_date between ? and ?",
+        [cfg.start, cfg.end],
+    )[0]
+    return {"days": cfg.days, "game_days": game_days, "games": games, "rows": rows}
+
+
+def _profile_top(profile: dict, limit: int = 8) -> list[dict[str, Any]]:
+    """The operators with the most time in a DuckDB JSON profile (DuckDB 2.x layout)."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: dict) -> None:
+        info = node.get("extra_info") or {}
+        what = info.get("Join Type") or info.get("Table") or info.get("Function") or ""
+        detail = info.get("Conditions") or info.get("Groups") or info.get("Partitions") or ""
+        found.append(
+            {
+                "operator": node.get("name") or node.get("operator_name"),
+                "cpu_s": round(node.get("timing") or node.get("operator_timing") or 0.0, 2),
+                "rows_out": node.get("intermediate_rows") or node.get("operator_cardinality"),
+                "what": f"{what} {str(detail)[:120]}".strip(),
+            }
+        )
+        for child in node.get("children", []):
+            walk(child)
+
+    roots = profile.get("operator")
+    for root in roots if isinstance(roots, list) else [profile]:
+        walk(root)
+    return sorted(found, key=lambda op: -op["cpu_s"])[:limit]
+
+
+def bench_floor(cfg: Config, built_db: Path) -> dict[str, Any]:
+    """The compiled full-range SELECT straight in DuckDB, plus a no-op dbt invocation."""
+    db = fresh_db(built_db, cfg.out, "floor")
+    run_dir = cfg.out / "floor" / "dbt"
+    env = db_env(db)
+    vars_json = window_vars(str(cfg.start), str(cfg.end))
+    compile_cmd = dbt_cmd(
+        ["compile", "--select", MART_MODEL],
+        run_dir=run_dir,
+        vars_json=vars_json,
+        threads=cfg.threads,
+    )
+    compiled = require_ok(
+        run_timed("floor: dbt compile", compile_cmd, run_dir / "compile.log", env)
+    )
+    sql = (run_dir / "target" / COMPILED_MART).read_text()
+    # Same run dir and vars as the compile: a warm partial parse, the fixed cost of any dbt call.
+    noop_args = ["run", "--select", "bench_selects_nothing"]
+    noop_cmd = dbt_cmd(noop_args, run_dir=run_dir, vars_json=vars_json, threads=cfg.threads)
+    noop = [
+        require_ok(run_timed("floor: no-op dbt", noop_cmd, run_dir / f"noop_{i}.log", env))
+        for i in range(1 if cfg.smoke else 2)
+    ]
+    cold_s = None
+    if not cfg.smoke:  # a new target dir: dbt parses the whole project first
+        cold_dir = cfg.out / "floor" / "dbt_cold"
+        cold_cmd = dbt_cmd(noop_args, run_dir=cold_dir, vars_json=vars_json, threads=cfg.threads)
+        cold_log = cold_dir / "noop.log"
+        cold = run_timed("floor: no-op dbt, cold parse", cold_cmd, cold_log, env)
+        cold_s = require_ok(cold).seconds
+
+    sql_runs = []
+    for _ in range(cfg.repeat if cfg.smoke else max(cfg.repeat, 2)):
+        load = os.getloadavg()[0]
+        began = time.perf_counter()
+        with duckdb.connect(str(db)) as con:
+            con.execute("set enable_progress_bar = false")
+            con.execute(f"create or replace table nba_analytics.bench_floor as {sql}")
+        sql_runs.append({"seconds": round(time.perf_counter() - began, 2), "load_1min": load})
+        log(f"floor: compiled SQL in DuckDB {sql_runs[-1]['seconds']:.1f} s")
+    profile_file = cfg.out / "floor" / "profile.json"
+    with duckdb.connect(str(db)) as con:
+        con.execute("set enable_progress_bar = false")
+        con.execute("pragma enable_profiling = 'json'")
+        con.execute(f"pragma profiling_output = '{profile_file}'")
+        con.execute(f"create or replace table nba_analytics.bench_floor as {sql}")
+    profile = json.loads(profile_file.read_text())
+    query_info = profile.get("query", {}) if isinstance(profile.get("query"), dict) else {}
+    system = profile.get("system", {}) if isinstance(profile.get("system"), dict) else {}
+    sql_s = min(r["seconds"] for r in sql_runs)
+    noop_s = min(r.seconds for r in noop)
+    return {
+        "floor_s": round(sql_s + noop_s, 2),
+        "sql_s": sql_s,
+        "sql_runs": sql_runs,
+        "noop_dbt_s": noop_s,
+        "noop_dbt_command": "dbt run --select bench_selects_nothing (warm partial parse)",
+        "noop_dbt_cold_parse_s": cold_s,
+        "compile_s": compiled.seconds,
+        "compiled_sql": str(run_dir / "target" / COMPILED_MART),
+        "profile": {
+            "cpu_s": round(query_info.get("cpu_time") or 0.0, 2),
+            "latency_s": round(query_info.get("total_time") or 0.0, 2),
+            "peak_buffer_memory_mb": round((system.get("peak_buffer_memory") or 0) / 2**20, 1),
+            "top_operators": _profile_top(profile),
+        },
+    }
+
+
+def sample_days(cfg: Config, db: Path) -> tuple[list[dt.date], list[dt.date], int, int]:
+    """`sample_days` game days and `off_days` days without games, spread evenly over the range."""
+    game_days = [
+        r[0]
+        for r in query(
+            db,
+            f"select distinct game_date from {MART} where game_date between ? and ? order by 1",
+            [cfg.start, cfg.end],
+        )
+    ]
+    game_set = set(game_days)
+    all_days = [cfg.start + dt.timedelta(days=i) for i in range(cfg.days)]
+    off_days = [d for d in all_days if d not in game_set]
+
+    def spread(days: list[dt.date], n: int) -> list[dt.date]:
+        if n <= 0 or not days:
+            return []
+        if n >= len(days):
+            return list(days)
+        step = len(days) / n
+        return [days[int(step * i + step / 2)] for i in range(n)]
+
+    return (
+        spread(game_days, cfg.sample_days),
+        spread(off_days, cfg.off_days),
+        len(game_days),
+        len(off_days),
+    )
+
+
+def bench_per_day(cfg: Config, built_db: Path) -> dict[str, Any]:
+    """One `dbt build` per sampled day on a built history; extrapolated to every calendar day."""
+    db = fresh_db(built_db, cfg.out, "per_day")
+    games, offs, n_game_days, n_off_days = sample_days(cfg, db)
+    run_dir = cfg.out / "per_day" / "dbt"  # one project/target dir, as a daily job would have
+    samples: list[dict[str, Any]] = []
+    for kind, days in (("game_day", games), ("no_game_day", offs)):
+        for day in days:
+            cmd = dbt_cmd(
+                ["build", "--select", SELECTION],
+                run_dir=run_dir,
+                vars_json=window_vars(str(day), str(day)),
+                threads=cfg.threads,
+            )
+            run = require_ok(
+                run_timed(f"per-day {day} ({kind})", cmd, run_dir / f"{day}.log", db_env(db))
+            )
+            nodes = split_times(node_times(run_results(run_dir)))
+            samples.append({"day": str(day), "kind": kind, **asdict(run), **nodes})
+    game_s = [s["seconds"] for s in samples if s["kind"] == "game_day"]
+    off_s = [s["seconds"] for s in samples if s["kind"] == "no_game_day"]
+    mean_game = statistics.fmean(game_s)
+    mean_off = statistics.fmean(off_s) if off_s else mean_game
+    per_day_s = mean_game * n_game_days + mean_off * n_off_days
+    return {
+        "per_day_s": round(per_day_s, 1),
+        "extrapolated": True,
+        "method": (
+            f"mean of {len(game_s)} game-day samples x {n_game_days} game days + mean of "
+            f"{len(off_s)} no-game-day samples x {n_off_days} other calendar days "
+            f"(all {cfg.days} calendar days of the range, one dbt build each)"
+        ),
+        "mean_game_day_s": round(mean_game, 2),
+        "median_game_day_s": round(statistics.median(game_s), 2),
+        "mean_no_game_day_s": round(mean_off, 2) if off_s else None,
+        "median_x_calendar_days_s": round(statistics.median(game_s + off_s) * cfg.days, 1),
+        "game_days": n_game_days,
+        "no_game_days": n_off_days,
+        "peak_rss_mb": max(s["peak_rss_mb"] or 0.0 for s in samples),
+        "samples": samples,
+    }
+
+
+def event_time_models(built_db: Path) -> tuple[list[str], list[str]]:
+    """Upstream models (views) with / without a game_date column in the built warehouse."""
+    rows = query(
+        built_db,
+        "select table_name, bool_or(column_name = 'game_date') from information_schema.columns "
+        "where table_schema in ('nba_staging', 'nba_intermediate') group by 1 order by 1",
+    )
+    return [name for name, has in rows if has], [name for name, has in rows if not has]
+
+
+def make_microbatch_project(dst: Path, cfg: Config, with_event_time: list[str]) -> dict[str, Any]:
+    """Copy the dbt project to `dst`; only the mart's config and event_time configs change."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    dst.mkdir(parents=True)
+    shutil.copyfile(PROJECT_DIR / "dbt_project.yml", dst / "dbt_project.yml")
+    for folder in ("models", "macros", "tests"):
+        if (PROJECT_DIR / folder).exists():
+            shutil.copytree(PROJECT_DIR / folder, dst / folder)
+
+    mart = next((dst / "models").rglob(f"{MART_MODEL}.sql"))
+    text = mart.read_text()
+    new, n = re.subn(
+        r"\{\{\s*config\(.*?\)\s*\}\}",
+        lambda _m: MICROBATCH_CONFIG % cfg.start.isoformat(),
+        text,
+        count=1,
+        flags=re.DOTALL,
+    )
+    if n != 1:
+        raise BenchError(f"no config() block found in {mart} to turn into microbatch")
+    mart.write_text(new)
+
+    project = yaml.safe_load((dst / "dbt_project.yml").read_text())
+    name = project["name"]
+    models = project.setdefault("models", {}).setdefault(name, {})
+    layers = {"stg_": "staging", "int_": "intermediate"}
+    for model in with_event_time:
+        layer = next((v for k, v in layers.items() if model.startswith(k)), None)
+        if layer is None:
+            continue
+        models.setdefault(layer, {})[model] = {"+event_time": "game_date"}
+    project.setdefault("sources", {}).setdefault(name, {})["+event_time"] = "game_date"
+    (dst / "dbt_project.yml").write_text(yaml.safe_dump(project, sort_keys=False))
+    return {"project_dir": str(dst), "mart_config": MICROBATCH_CONFIG % cfg.start.isoformat()}
+
+
+def _batch_concurrency(output: str) -> int:
+    """Most batches running at once, from dbt's 'Batch i of n START/OK' log lines."""
+    running = peak = 0
+    for line in output.splitlines():
+        if re.search(r"Batch \d+ of \d+ START", line):
+            running += 1
+            peak = max(peak, running)
+        elif re.search(r"Batch \d+ of \d+ (OK|ERROR|SKIP)", line):
+            running = max(0, running - 1)
+    return peak
+
+
+def _microbatch_run(
+    cfg: Config, db: Path, project_dir: Path, start: dt.date, end: dt.date, run_dir: Path
+) -> dict[str, Any]:
+    cmd = dbt_cmd(
+        [
+            "run", "--select", SELECTION,
+            "--event-time-start", str(start),
+            "--event-time-end", str(end + dt.timedelta(days=1)),
+        ],
+        run_dir=run_dir, project_dir=project_dir, threads=cfg.threads,
+    )  # fmt: skip
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run = require_ok(run_timed(f"microbatch {start}..{end}", cmd, run_dir / "run.log", db_env(db)))
+    results = run_results(run_dir) or {}
+    mart = next(
+        (r for r in results.get("results", []) if r["unique_id"].endswith(f".{MART_MODEL}")), {}
+    )
+    batches = mart.get("batch_results") or {}
+    mart_s = round(mart.get("execution_time") or 0.0, 2)
+    return {
+        "range": [str(start), str(end)],
+        "days": (end - start).days + 1,
+        **asdict(run),
+        "mart_s": mart_s,
+        "fixed_s": round(run.seconds - mart_s, 2),
+        "batches_ok": len(batches.get("successful") or []),
+        "batches_failed": len(batches.get("failed") or []),
+        "max_concurrent_batches_seen": _batch_concurrency(run.output()),
+        "nodes": split_times(node_times(results)),
+    }
+
+
+def bench_microbatch(cfg: Config, raw_db: Path, built_db: Path) -> dict[str, Any]:
+    """dbt microbatch over the range, in a copy of the project; see the module docstring.
+
+    dbt runs batches concurrently only once the target relation exists, so the first day is
+    built by its own invocation (which creates the table) and the rest of the range by a second
+    one, where batches can run in parallel; both are timed and added.
+    """
+    with_et, without_et = event_time_models(built_db)
+    project = make_microbatch_project(cfg.out / "microbatch_project", cfg, with_et)
+    project_dir = Path(project["project_dir"])
+    info: dict[str, Any] = {
+        **project,
+        "event_time_models": with_et,
+        "no_event_time_models": without_et,
+        "threads": cfg.threads,
+    }
+    sub = cfg.microbatch_sub or (cfg.start + dt.timedelta(days=1), cfg.end)
+    rest_days = cfg.days - 1
+
+    def measure(rest: tuple[dt.date, dt.date]) -> tuple[dict[str, Any], dict[str, Any], Path]:
+        db = fresh_db(raw_db, cfg.out, "microbatch")
+        first = _microbatch_run(cfg, db, project_dir, cfg.start, cfg.start, db.parent / "first")
+        more = _microbatch_run(cfg, db, project_dir, rest[0], rest[1], db.parent / "rest")
+        return first, more, db
+
+    first, rest, db = measure(sub)
+    per_day = rest["mart_s"] / rest["days"]
+    estimate = first["seconds"] + rest["fixed_s"] + per_day * rest_days
+    runs = [first, rest]
+    if rest["days"] < rest_days and estimate <= cfg.microbatch_budget_s:
+        log(f"microbatch: whole range estimated {estimate:.0f} s, within budget: running it")
+        first, rest, db = measure((cfg.start + dt.timedelta(days=1), cfg.end))
+        runs += [first, rest]
+    extrapolated = rest["days"] < rest_days
+    microbatch_s = first["seconds"] + rest["fixed_s"] + rest["mart_s"] / rest["days"] * rest_days
+    # The microbatch mart must hold what the set-based mart holds for the measured days.
+    check_sql = (
+        f"select count(*), sum(hash(game_id, player_lookup, points, minutes_played)) from {MART} "
+        "where game_date between ? and ?"
+    )
+    window = [dt.date.fromisoformat(rest["range"][0]), dt.date.fromisoformat(rest["range"][1])]
+    same = query(db, check_sql, window) == query(built_db, check_sql, window)
+    return {
+        **info,
+        "microbatch_s": round(microbatch_s, 1),
+        "microbatch_extrapolated": extrapolated,
+        "measured_range": rest["range"],
+        "method": (
+            f"first day {cfg.start} (creates the table) + {rest['days']} days "
+            f"{rest['range'][0]}..{rest['range'][1]} measured; non-batch time + batch time x "
+            f"{rest_days}/{rest['days']} days"
+            if extrapolated
+            else f"measured over the whole range ({cfg.start} alone, then the rest)"
+        ),
+        "seconds_per_batch": round(rest["mart_s"] / max(rest["batches_ok"], 1), 2),
+        "estimate_from_first_run_s": round(estimate, 1),
+        "rows_match_set_based": same,
+        "peak_rss_mb": max(r["peak_rss_mb"] or 0.0 for r in runs),
+        "runs": runs,
+    }
+
+
+def bench_refresh(cfg: Config, built_db: Path, day: dt.date) -> dict[str, Any]:
+    """One day rebuilt on the built history: the driver (with / without validation), dbt."""
+    out: dict[str, Any] = {"day": str(day)}
+    one = ["--chunk-days", "1"]
+    for label, extra in (("driver", one), ("driver_no_validation", [*one, "--skip-validation"])):
+        run, detail = backfill(cfg, built_db, cfg.out / "refresh" / label, day, day, extra)
+        out[label] = {**asdict(require_ok(run)), **detail}
+        if cfg.smoke:  # the driver path is enough to show the piece runs
+            out["one_day_refresh_s"] = out["driver"]["seconds"]
+            return out
+    run_dir = cfg.out / "refresh" / "dbt"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    cmd = dbt_cmd(
+        ["build", "--select", SELECTION],
+        run_dir=run_dir,
+        vars_json=window_vars(str(day), str(day)),
+        threads=cfg.threads,
+    )
+    # First call in a new target dir parses the project; the second reuses the partial parse.
+    for label in ("dbt_cold_parse", "dbt_warm_parse"):
+        run = run_timed(f"refresh {day}: {label}", cmd, run_dir / f"{label}.log", db_env(built_db))
+        out[label] = {**asdict(require_ok(run)), **split_times(node_times(run_results(run_dir)))}
+    out["one_day_refresh_s"] = out["driver"]["seconds"]
+    return out
+
+
+# ------------------------------------------------------------------ results
+
+
+def machine() -> dict[str, Any]:
+    mem_kib = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    except OSError:
+        pass
+    versions = {}
+    for dist in ("dbt-core", "dbt-duckdb", "duckdb"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kib / 2**20, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+    }
+
+
+def evaluate(results: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, (limit, kind) in TARGETS.items():
+        value = results.get(name)
+        met = None if value is None else (value <= limit if kind == "max" else value >= limit)
+        out[name] = {
+            "value": value,
+            "target": f"{'<=' if kind == 'max' else '>='} {limit:g}",
+            "met": met,
+        }
+    return out
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def summarize(cfg: Config, parts: dict[str, Any]) -> dict[str, Any]:
+    sb = parts["set_based"]
+    c = parts["counts"]
+    set_based_s = sb["set_based_s"]
+    mb = parts.get("microbatch") or {}
+    pd_ = parts.get("per_day") or {}
+    fl = parts.get("floor") or {}
+    rf = parts.get("refresh") or {}
+    results: dict[str, Any] = {
+        "range": [str(cfg.start), str(cfg.end)],
+        "smoke": cfg.smoke,
+        "days": c["days"],
+        "game_days": c["game_days"],
+        "games": c["games"],
+        "rows": c["rows"],
+        "set_based_s": set_based_s,
+        "set_based_chunking": sb["chunking"],
+        "microbatch_s": mb.get("microbatch_s"),
+        "microbatch_extrapolated": mb.get("microbatch_extrapolated"),
+        "microbatch_measured_range": mb.get("measured_range"),
+        "per_day_s": pd_.get("per_day_s"),
+        "per_day_extrapolated": pd_.get("extrapolated"),
+        "floor_s": fl.get("floor_s"),
+        "one_day_refresh_s": rf.get("one_day_refresh_s"),
+        "peak_rss_mb": sb["peak_rss_mb"],
+        "days_per_hour": round(c["days"] / set_based_s * 3600),
+        "days_per_hour_by_method": {
+            k: round(c["days"] / v * 3600, 1)
+            for k, v in (
+                ("set_based", set_based_s),
+                ("microbatch", mb.get("microbatch_s")),
+                ("per_day", pd_.get("per_day_s")),
+                ("floor", fl.get("floor_s")),
+            )
+            if v
+        },
+        "microbatch_over_set_based": _ratio(mb.get("microbatch_s"), set_based_s),
+        "per_day_over_set_based": _ratio(pd_.get("per_day_s"), set_based_s),
+        "set_based_over_floor": _ratio(set_based_s, fl.get("floor_s")),
+        "max_child_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "machine": parts["machine"],
+    }
+    results["targets"] = evaluate(results)
+    results["details"] = {k: v for k, v in parts.items() if k not in ("machine", "counts")}
+    return results
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,d}"
+    return str(value)
+
+
+def table_rows(results: dict[str, Any]) -> tuple[list[list[str]], list[list[str]]]:
+    d = results["details"]
+    sb = results["set_based_s"]
+    mb, fl = d.get("microbatch") or {}, d.get("floor") or {}
+    dph = results["days_per_hour_by_method"]
+
+    def row(name: str, seconds: float | None, note: str, key: str) -> list[str]:
+        return [name, _fmt(seconds), _fmt(dph.get(key), 0), _fmt(_ratio(seconds, sb), 2), note]
+
+    methods = [
+        row("set-based (driver)", sb, f"chunking {results['set_based_chunking']}", "set_based"),
+        row(
+            "dbt microbatch",
+            results["microbatch_s"],
+            (
+                f"extrapolated from {mb.get('measured_range')}"
+                if results["microbatch_extrapolated"]
+                else "measured"
+            )
+            + f", {mb.get('threads', '-')} threads",
+            "microbatch",
+        ),
+        row("per-day dbt build", results["per_day_s"], "extrapolated from samples", "per_day"),
+        row(
+            "engine floor",
+            results["floor_s"],
+            f"SQL {_fmt(fl.get('sql_s'))} s + no-op dbt {_fmt(fl.get('noop_dbt_s'))} s",
+            "floor",
+        ),
+    ]
+    targets = [
+        [
+            name,
+            _fmt(t["value"], 2),
+            t["target"],
+            {True: "met", False: "MISSED", None: "-"}[t["met"]],
+        ]
+        for name, t in results["targets"].items()
+    ]
+    return methods, targets
+
+
+def print_table(results: dict[str, Any]) -> None:
+    methods, targets = table_rows(results)
+    m = results["machine"]
+    head = (
+        f"{results['range'][0]}..{results['range'][1]}: {results['days']} days, "
+        f"{results['game_days']} game days, {results['games']:,} games, {results['rows']:,} rows; "
+        f"{m['cores']} cores, {m['memory_gib']} GiB; dbt-core {m['versions']['dbt-core']}, "
+        f"dbt-duckdb {m['versions']['dbt-duckdb']}, duckdb {m['versions']['duckdb']}; "
+        f"load {results['load_1min_start']:.2f} at start, {results['load_1min_end']:.2f} at end"
+    )
+    extra = (
+        f"peak RSS (set-based, process tree) {results['peak_rss_mb']} MB; one-day refresh "
+        f"{_fmt(results['one_day_refresh_s'])} s (driver); {results['days_per_hour']:,} days/hour"
+    )
+    method_cols = ["method", "seconds", "days/hour", "x set-based", "how"]
+    target_cols = ["target", "value", "goal", "status"]
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console()
+        console.print(head)
+        for title, cols, rows in (
+            ("Backfill of the range", method_cols, methods),
+            ("Targets", target_cols, targets),
+        ):
+            table = Table(title=title)
+            for col in cols:
+                table.add_column(
+                    col, justify="left" if col in ("method", "how", "target") else "right"
+                )
+            for r in rows:
+                table.add_row(*r)
+            console.print(table)
+        console.print(extra)
+        return
+    print(head)
+    for cols, rows in ((method_cols, methods), (target_cols, targets)):
+        widths = [max(len(str(x)) for x in col) for col in zip(cols, *rows, strict=False)]
+        print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=False)))
+        for r in rows:
+            print("  ".join(x.ljust(w) for x, w in zip(r, widths, strict=False)))
+        print()
+    print(extra)
+
+
+# ------------------------------------------------------------------ main
+
+
+def parse_args(argv: list[str] | None) -> Config:
+    p = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__.split("\n")[0])
+    p.add_argument("--smoke", action="store_true", help="one week, one sample day: a quick check")
+    p.add_argument("--out", type=Path, help="output dir (default target/bench, smoke: .../smoke)")
+    p.add_argument("--start-date", type=dt.date.fromisoformat, help="default 2021-10-01")
+    p.add_argument("--end-date", type=dt.date.fromisoformat, help="default 2024-05-01")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--raw-dir", type=Path, help="generated data (default data/raw/START_END_seedN)")
+    p.add_argument("--sample-days", type=int, help="game days sampled for per-day (20)")
+    p.add_argument("--off-days", type=int, help="days without games sampled for per-day (3)")
+    p.add_argument("--repeat", type=int, help="runs of the set-based backfill and floor SQL (2)")
+    p.add_argument(
+        "--microbatch-range",
+        help="START..END measured for microbatch, or 'full' (default 2022-01-01..2022-01-31)",
+    )
+    p.add_argument(
+        "--microbatch-budget",
+        type=float,
+        default=600.0,
+        help="seconds: run microbatch over the whole range too if the estimate fits (600)",
+    )
+    p.add_argument("--no-season-chunks", action="store_true", help="skip the season variant")
+    a = p.parse_args(argv)
+    start = a.start_date or (SMOKE_START if a.smoke else FULL_START)
+    end = a.end_date or (SMOKE_END if a.smoke else FULL_END)
+    if end < start:
+        p.error(f"--end-date {end} is before --start-date {start}")
+    if a.microbatch_range == "full":
+        sub = None
+    elif a.microbatch_range:
+        try:
+            s, e = (dt.date.fromisoformat(x) for x in a.microbatch_range.split(".."))
+        except ValueError:
+            p.error(f"--microbatch-range must be START..END or full, got {a.microbatch_range!r}")
+        sub = (s, e)
+    elif a.smoke:
+        sub = (start, min(end, start + dt.timedelta(days=2)))
+    else:
+        sub = (dt.date(2022, 1, 1), dt.date(2022, 1, 31))
+    if sub is not None and not (start <= sub[0] <= sub[1] <= end):
+        p.error(f"--microbatch-range {sub[0]}..{sub[1]} must lie inside {start}..{end}")
+    default_out = PROJECT_DIR / "target" / "bench" / ("smoke" if a.smoke else "")
+    return Config(
+        start=start,
+        end=end,
+        seed=a.seed,
+        out=(a.out or default_out).resolve(),
+        sample_days=a.sample_days if a.sample_days is not None else (1 if a.smoke else 20),
+        off_days=a.off_days if a.off_days is not None else (0 if a.smoke else 3),
+        repeat=a.repeat or (1 if a.smoke else 2),
+        microbatch_sub=sub,
+        microbatch_budget_s=0.0 if a.smoke else a.microbatch_budget,
+        season_chunks=not (a.smoke or a.no_season_chunks),
+        smoke=a.smoke,
+        raw_dir_override=a.raw_dir.resolve() if a.raw_dir else None,
+    )
+
+
+def run_bench(cfg: Config) -> dict[str, Any]:
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    load_start = os.getloadavg()[0]
+    log(f"{cfg.start}..{cfg.end} ({cfg.days} days) into {cfg.out}; load {load_start:.2f}")
+    parts: dict[str, Any] = {"machine": machine()}
+    began = time.perf_counter()
+    parts["data"] = prepare_data(cfg)
+    raw_db = Path(parts["data"]["raw_db"])
+    parts["set_based"] = bench_set_based(cfg, raw_db)
+    built = Path(parts["set_based"]["db"])
+    parts["counts"] = counts(built, cfg)
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("floor", lambda: bench_floor(cfg, built)),
+        ("per_day", lambda: bench_per_day(cfg, built)),
+        ("microbatch", lambda: bench_microbatch(cfg, raw_db, built)),
+    ]
+    for name, step in steps:
+        parts[name] = step()
+    games = parts["per_day"]["samples"]
+    refresh_day = dt.date.fromisoformat(games[len(games) // 2]["day"]) if games else cfg.start
+    parts["refresh"] = bench_refresh(cfg, built, refresh_day)
+    results = summarize(cfg, parts)
+    results["load_1min_start"] = load_start
+    results["load_1min_end"] = os.getloadavg()[0]
+    results["bench_wall_s"] = round(time.perf_counter() - began, 1)
+    results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    out_file = cfg.out / "results.json"
+    out_file.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    log(f"wrote {out_file}")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg = parse_args(argv)
+    try:
+        results = run_bench(cfg)
+    except BenchError as exc:
+        sys.stderr.write(f"bench failed: {exc}\n")
+        return 1
+    print_table(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
