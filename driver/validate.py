@@ -35,6 +35,18 @@ RATE_TESTS = frozenset({"null_rate_in_band", "coverage_at_least"})
 _MEASUREMENTS_MARK = "VALIDATION_MEASUREMENTS "
 _VAR_REF = re.compile(r"\{\{\s*var\(\s*['\"]([A-Za-z0-9_]+)['\"]\s*\)\s*\}\}")
 _STATUS_RANK = {"error": 0, "fail": 1, "warn": 2, "skipped": 3, "pass": 4}
+# What a failing row of each test is (the measured value of non-rate checks is their count).
+_UNIT = {
+    "row_count_per_group_between": "groups outside",
+    "aggregate_per_group_between": "groups outside",
+    "unique_combination_of_columns": "duplicated keys",
+    "unique": "duplicated values",
+    "scheduled_games_present": "games missing",
+    "no_regular_season_gap": "gaps",
+    "expression_true": "rows failing",
+    "not_null": "NULL rows",
+    "accepted_values": "other values",
+}
 _LABEL = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
 
 
@@ -99,12 +111,10 @@ class ValidationReport:
             f"{len(self.checks)} checks, {', '.join(parts) or 'none run'}{where}"
         )
 
-    def rows(self) -> list[tuple[str, str, str, str, str]]:
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """(status, check, measured, band), errors first."""
         ordered = sorted(self.checks, key=lambda c: (_STATUS_RANK.get(c.status, 9), c.title))
-        return [
-            (c.label, c.title, c.measured, c.band, "" if c.failures is None else str(c.failures))
-            for c in ordered
-        ]
+        return [(c.label, c.title, c.measured, c.band) for c in ordered]
 
     def render(self, use_rich: bool = False, width: int = 160) -> str:
         """The report as text: a rich table (for a terminal) or plain aligned columns."""
@@ -113,7 +123,7 @@ class ValidationReport:
         return self._render_plain()
 
     def _render_plain(self) -> str:
-        header = ("STATUS", "CHECK", "MEASURED", "BAND", "FAILURES")
+        header = ("STATUS", "CHECK", "MEASURED", "BAND")
         lines = [f"validation of {self.window} on target {self.target}"]
         if self.error:
             lines.append(f"dbt did not run the tests: {self.error}")
@@ -121,7 +131,7 @@ class ValidationReport:
         if rows:
             widths = [
                 min(max(len(r[i]) for r in [header, *rows]), cap)
-                for i, cap in enumerate((6, 60, 34, 46, 8))
+                for i, cap in enumerate((6, 60, 34, 60))
             ]
             for r in [header, *rows]:
                 cells = [_clip(v, w).ljust(w) for v, w in zip(r, widths, strict=True)]
@@ -136,8 +146,8 @@ class ValidationReport:
 
         style = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "ERROR": "bold red"}
         table = Table(title=f"validation of {self.window} on target {self.target}")
-        for col in ("status", "check", "measured", "band", "failures"):
-            table.add_column(col, justify="right" if col == "failures" else "left")
+        for col in ("status", "check", "measured", "band"):
+            table.add_column(col)
         for label, *rest in self.rows():
             table.add_row(f"[{style.get(label, 'dim')}]{label}[/]", *rest)
         buf = io.StringIO()
@@ -347,7 +357,9 @@ def validate_window(
             measured = _measured_text(measurements.get(relation or "")) or "see stored row"
             shown_failures = None  # a severity level, not a row count
         else:
-            measured = "" if failures is None else f"{failures} offending"
+            measured = (
+                "" if failures is None else f"{failures} {_UNIT.get(test_name or '', 'rows')}"
+            )
             shown_failures = failures
         if status == "error":
             measured = "did not run"
