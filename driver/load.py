@@ -156,11 +156,34 @@ def load_duckdb(files: dict[str, Path], contract: dict, db_path: Path) -> dict[s
 # --------------------------------------------------------------------------- BigQuery
 
 
+def _contract_columns_only(files: dict[str, Path], contract: dict, tmp: Path) -> dict[str, Path]:
+    """Files with extra columns are rewritten with only the contract's columns (load jobs
+    match the table schema exactly); the others are used as they are."""
+    out: dict[str, Path] = {}
+    for table, path in files.items():
+        columns = list(contract["tables"][table]["columns"])
+        if set(pq.read_schema(path).names) == set(columns):
+            out[table] = path
+        else:
+            out[table] = tmp / path.name
+            pq.write_table(pq.read_table(path, columns=columns), out[table])
+    return out
+
+
 def load_bigquery(files: dict[str, Path], contract: dict, target: str) -> dict[str, int]:
+    import tempfile
+
+    from google.api_core import exceptions as gexc
+
     from driver import bq  # lazy: google-cloud-bigquery is only needed for BigQuery targets
 
-    client = bq.client_for_target(target)
-    return bq.load_parquet_tables(client, contract["dataset"], files, contract)
+    try:
+        client = bq.client_for_target(target)
+        with tempfile.TemporaryDirectory(prefix="nba-load-") as tmp:
+            files = _contract_columns_only(files, contract, Path(tmp))
+            return bq.load_parquet_tables(client, contract["dataset"], files, contract)
+    except gexc.GoogleAPIError as exc:
+        raise LoadError(f"BigQuery load into {target} failed: {exc}") from None
 
 
 # --------------------------------------------------------------------------- CLI

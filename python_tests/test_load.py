@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from driver.load import DUCKDB_TYPES
+from driver.load import DUCKDB_TYPES, _contract_columns_only
 from driver.project import PROJECT_DIR, load_contract
 
 CONTRACT = load_contract("raw_tables")["tables"]
@@ -157,3 +157,19 @@ def test_locked_database_is_reported(raw_month_dir: Path, tmp_path: Path) -> Non
 def test_from_must_be_a_directory(tmp_path: Path) -> None:
     proc = _load(tmp_path / "nope", tmp_path / "raw.duckdb")
     assert proc.returncode == 2 and "not a directory" in proc.stderr
+
+
+def test_bigquery_files_are_cut_to_the_contract_columns(
+    raw_month_dir: Path, tmp_path: Path
+) -> None:
+    more = _copy_with(
+        raw_month_dir, tmp_path / "more", "nbac_team_boxscore",
+        lambda t: t.append_column("source_file", pa.array(["x"] * t.num_rows)),
+    )  # fmt: skip
+    contract = load_contract("raw_tables")
+    files = {t: more / f"{t}.parquet" for t in CONTRACT}
+    (tmp_path / "cut").mkdir()
+    cut = _contract_columns_only(files, contract, tmp_path / "cut")
+    assert cut["nbac_schedule"] == files["nbac_schedule"]  # untouched when nothing extra
+    schema = pq.read_schema(cut["nbac_team_boxscore"])
+    assert schema.names == list(CONTRACT["nbac_team_boxscore"]["columns"])
