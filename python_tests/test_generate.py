@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from conftest import RAW_MONTH, generate_raw
 
 from driver.generate import ARROW_TYPES, player_lookup
 from driver.project import PROJECT_DIR, load_contract
-from python_tests.conftest import RAW_MONTH, generate_raw
 
 CONTRACT = load_contract("raw_tables")["tables"]
 KEYS = {
