@@ -586,8 +586,7 @@ def season_schedule(seed: int, year: int) -> dict:
 
 def _game_flags(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     """Per-game messiness, drawn from the season stream (window-independent)."""
-    u = rng.random((9, n))
-    # (u[0] and u[2] are reused for independent-enough non-bool traits below)
+    u = rng.random((11, n))
     bdb_missing = u[1] < 0.04
     return {
         "dup": u[0] < 0.02,  # whole game reloaded: rows twice, older processed_at
@@ -600,8 +599,8 @@ def _game_flags(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "gamebook_missing": u[6] < 0.005,
         "teambox_drift": u[7] < 0.02,  # HOME_AWAY game id in team box rows
         "bdl_whole_minutes": u[8] < 0.15,
-        "in_progress": u[0] > 0.9,  # schedule also has a status-2 version
-        "progress_frac": 0.35 + 0.5 * u[2],
+        "in_progress": u[9] < 0.1,  # the schedule also has a status-2 (in progress) version
+        "progress_frac": 0.35 + 0.5 * u[10],  # share of the final score at that version
     }
 
 
