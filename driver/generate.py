@@ -774,8 +774,7 @@ def _fix_ties_and_swap(
         miss_ft = np.flatnonzero(~fts["made"] & np.isin(fts["tg"], tie_tg))
         first = miss_ft[np.unique(fts["tg"][miss_ft], return_index=True)[1]]
         fts["made"][first] = True
-        fixed = set(fts["tg"][first].tolist())
-        rest = np.array([t for t in tie_tg if t not in fixed], dtype=np.int64)
+        rest = np.setdiff1d(tie_tg, fts["tg"][first])
         if rest.size:  # no missed free throw: a missed two becomes a make
             miss2 = np.flatnonzero(
                 ~shots["made"] & (shots["zone"] < 3) & np.isin(shots["tg"], rest)
