@@ -11,7 +11,9 @@
 # Env: BQEMU_PROJECT (default nba-local), BQEMU_VENV (default .venv-bqemu),
 #      BQEMU_PYTHON (interpreter for the venv, default python3.11 or python3),
 #      BQEMU_START_TIMEOUT (seconds to wait for it to answer, default 60).
-# The emulator is ephemeral (in memory): every `run` starts from an empty project.
+# The emulator is ephemeral (in memory): every `run` starts from an empty project. It is started
+# through scripts/bqemulator_patches.py, which fixes known emulator bugs first
+# (docs/bigquery_emulator.md).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -104,7 +106,7 @@ start_emulator() {
     rest="$(free_port)"
     grpc="$(free_port)"
     while [[ "$grpc" == "$rest" ]]; do grpc="$(free_port)"; done
-    "$VENV/bin/bqemulator" start --project "$PROJECT" \
+    "$VENV/bin/python" "$ROOT/scripts/bqemulator_patches.py" start --project "$PROJECT" \
         --rest-host 127.0.0.1 --rest-port "$rest" --grpc-host 127.0.0.1 --grpc-port "$grpc" \
         --ephemeral --data-dir "$EMU_DIR" --log-level warning \
         >"$EMU_DIR/emulator.log" 2>&1 &
@@ -147,7 +149,7 @@ cmd_run() {
 
 cmd_serve() {
     install
-    exec "$VENV/bin/bqemulator" start --project "$PROJECT" \
+    exec "$VENV/bin/python" "$ROOT/scripts/bqemulator_patches.py" start --project "$PROJECT" \
         --rest-host 127.0.0.1 --rest-port "${BQEMU_REST_PORT:-9050}" \
         --grpc-host 127.0.0.1 --grpc-port "${BQEMU_GRPC_PORT:-9060}" "$@"
 }
