@@ -48,6 +48,7 @@ from driver.state import (
     now_iso,
     read_state,
 )
+from driver.unit_tests import run_unit_tests
 
 DEFAULT_SELECTION = ["+player_game_summary"]
 DEFAULT_CHUNK = "month"
@@ -99,6 +100,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--fail-fast", action="store_true", help="stop after the first failure")
     parser.add_argument("--skip-validation", action="store_true", help="skip the validation")
+    parser.add_argument(
+        "--skip-unit-tests", action="store_true", help="skip the dbt unit tests (run once)"
+    )
+    parser.add_argument(
+        "--parse-reuse",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="chunks reuse one dbt parse (default); --no-parse-reuse: each parses in full",
+    )
     parser.add_argument("--max-attempts", type=int, default=3, help="attempts per chunk (3)")
     parser.add_argument("--chunk-timeout", type=float, help="seconds before a chunk is ended")
     parser.add_argument(
@@ -320,6 +330,14 @@ def run(args: argparse.Namespace) -> int:
     parse = SharedParse(runs_dir / "parse")
     stopped_by: str | None = None
     parse_error: str | None = None
+    unit_test_error: str | None = None
+
+    def unit_tests() -> str | None:
+        if args.skip_unit_tests:
+            return None
+        view.note("running the dbt unit tests once (no window vars)")
+        return run_unit_tests(plan.target, plan.selection, runs_dir / "unit_tests", cancel)
+
     with (
         interrupt_handler(cancel),
         prog.make_progress(tally, heartbeat=args.heartbeat_seconds) as view,
@@ -327,7 +345,8 @@ def run(args: argparse.Namespace) -> int:
         if plan.to_run:
             first = plan.state.chunks[plan.to_run[0]]
             last = plan.state.chunks[plan.to_run[-1]]
-            other = window_vars(last.start, last.end) if len(plan.to_run) > 1 else None
+            reuse = args.parse_reuse and len(plan.to_run) > 1
+            other = window_vars(last.start, last.end) if reuse else None
             t0 = time.monotonic()
             parsed = parse.run(plan.target, window_vars(first.start, first.end), other, cancel)
             if parsed.cancelled:
@@ -361,14 +380,15 @@ def run(args: argparse.Namespace) -> int:
             )
             result = run_chunks(
                 plan.to_run,
-                lambda i, fr, lead: runner.run(i, full_refresh=fr, lead=lead),
+                lambda i, fr: runner.run(i, full_refresh=fr),
                 workers=plan.workers,
                 cancel=cancel,
                 fail_fast=args.fail_fast,
                 full_refresh=plan.state.full_refresh_pending,
                 on_full_refresh_done=store.set_full_refresh_done,
+                after_first_success=unit_tests,
             )
-            stopped_by = result.stopped_by
+            stopped_by, unit_test_error = result.stopped_by, result.error
 
     state = store.snapshot()
     counts = state.counts()
@@ -377,18 +397,24 @@ def run(args: argparse.Namespace) -> int:
     validation_text = ""
     if parse_error:
         sys.stdout.write(f"dbt parse failed, no chunk was run:\n{parse_error}\n")
+    if unit_test_error:
+        sys.stdout.write(
+            "dbt unit tests failed after the first chunk; no further chunk was launched:\n"
+            f"{unit_test_error}\n"
+        )
     elif complete and stopped_by != "interrupt" and not args.skip_validation:
         validation_ok, validation_text = _validate(plan, runs_dir / "validation")
     elapsed = time.monotonic() - began
 
     days_done = sum(c.days for c in state.chunks if c.status == SUCCESS)
-    rows = sum(c.rows or 0 for c in state.chunks if c.status == SUCCESS)
+    known = [c.rows for c in state.chunks if c.status == SUCCESS and c.rows is not None]
+    rows = sum(known) if known else None
     sys.stdout.write(prog.render(prog.summary_table(state, f"backfill {plan.start}..{plan.end}")))
     rate = tally.days / elapsed * 3600 if elapsed > 0 else 0.0
     sys.stdout.write(
         f"chunks: {counts[SUCCESS]} success, {counts[FAILED]} failed, {counts[PENDING]} pending, "
         f"{counts[RUNNING]} running of {len(state.chunks)}; days built: {days_done}; rows: "
-        f"{rows:,}; this run: {tally.days} days in {prog.fmt_seconds(elapsed)} "
+        f"{prog.fmt_int(rows)}; this run: {tally.days} days in {prog.fmt_seconds(elapsed)} "
         f"({rate:,.0f} days/h)\n"
     )
     failed = [c for c in state.chunks if c.status == FAILED]
@@ -405,7 +431,7 @@ def run(args: argparse.Namespace) -> int:
 
     if stopped_by == "interrupt":
         code = EXIT_INTERRUPTED
-    elif complete and validation_ok is not False and parse_error is None:
+    elif complete and validation_ok is not False and not (parse_error or unit_test_error):
         code = EXIT_OK
     else:
         code = EXIT_FAILED
@@ -425,6 +451,7 @@ def run(args: argparse.Namespace) -> int:
             "stopped_by": stopped_by,
             "parse_error": parse_error,
             "parse_reuse": parse.describe(),
+            "unit_test_error": unit_test_error,
             "validation_ok": validation_ok,
             "validation": validation_text or None,
             "retry_command": retry_command(plan) if failed else None,

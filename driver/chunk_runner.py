@@ -41,15 +41,13 @@ class ChunkRunner:
     executable: list[str] | None = None
     timeout: float | None = None
 
-    def build_args(self, full_refresh: bool, lead: bool) -> list[str]:
-        """`dbt build` of the selection. dbt unit tests run on fixtures, not on the window:
-        the lead chunk runs them once for the run, the others exclude them."""
-        args = ["build", "--select", *self.selection]
-        if not lead:
-            args += ["--exclude-resource-type", "unit_test"]
+    def build_args(self, full_refresh: bool) -> list[str]:
+        """`dbt build` of the selection without its unit tests: they run on fixtures, not on
+        the window, so the backfill runs them once (see driver.unit_tests), not per chunk."""
+        args = ["build", "--select", *self.selection, "--exclude-resource-type", "unit_test"]
         return [*args, "--full-refresh"] if full_refresh else args
 
-    def run(self, index: int, *, full_refresh: bool = False, lead: bool = True) -> str:
+    def run(self, index: int, *, full_refresh: bool = False) -> str:
         """Run chunk `index` to a final status for this run: success, failed or pending."""
         chunk = self.store.state.chunks[index]
         run_dir = self.runs_dir / f"chunk_{chunk.start}_{chunk.end}"
@@ -64,7 +62,7 @@ class ChunkRunner:
             self.prepare_run_dir(run_dir)
             began = time.monotonic()
             result = run_dbt(
-                self.build_args(full_refresh, lead),
+                self.build_args(full_refresh),
                 target=self.target,
                 run_dir=run_dir,
                 vars_json=window_vars(chunk.start, chunk.end),

@@ -1,10 +1,12 @@
 """Read what a dbt run did from its run_results.json and output: rows, bytes, error text.
 
-Rows are the sum of adapter_response.rows_affected over the models that report it (the
-incremental/table models; views report none). They are what the adapter says it wrote, with
-no extra query: a count would need a second connection, which on DuckDB contends for the
-single-writer file lock and on BigQuery costs a scan. Bytes are BigQuery's bytes_processed
-and bytes_billed summed over every node (models and tests); DuckDB reports none.
+Rows are the sum of adapter_response.rows_affected over the models that report it (BigQuery
+does for its DML; views report none). dbt-duckdb 1.11 reports no rows_affected at all, so on
+DuckDB rows are unknown (None, shown as "-"), by decision: counting would need a second
+connection to the file between chunks, which holds DuckDB's single-writer lock against the
+next chunk, and the driver would have to know the mart's table and date column, which it
+must not. Bytes are BigQuery's bytes_processed and bytes_billed summed over every node
+(models and tests); DuckDB reports none.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ class SharedParse:
 
     def describe(self) -> str:
         if self.dependence is None:
-            return "each chunk parses in full (one chunk, or a fake dbt)"
+            return "each chunk parses in full (one chunk, --no-parse-reuse or a fake dbt)"
         if self.dependence.unsafe:
             return f"each chunk parses in full: {self.dependence.unsafe}"
         files = ", ".join(self.dependence.files) or "none"

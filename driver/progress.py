@@ -47,14 +47,16 @@ class Tally:
 
     def __init__(self, total_chunks: int, total_days: int) -> None:
         self.total_chunks, self.total_days = total_chunks, total_days
-        self.done = self.failed = self.days = self.rows = 0
+        self.done = self.failed = self.days = 0
+        self.rows: int | None = None  # None until an adapter reports rows (DuckDB never does)
         self.began = time.monotonic()
 
     def add(self, chunk: ChunkState) -> None:
         if chunk.status == SUCCESS:
             self.done += 1
             self.days += chunk.days
-            self.rows += chunk.rows or 0
+            if chunk.rows is not None:
+                self.rows = (self.rows or 0) + chunk.rows
         elif chunk.status == FAILED:
             self.failed += 1
 

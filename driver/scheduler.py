@@ -1,8 +1,9 @@
 """Run chunks over a pool of workers.
 
 Chunks run one at a time until one succeeds: that first chunk may create the target table
-(or full-refresh it), and parallel first builds would race to create it; it also runs the
-window-independent unit tests, once for the run. Then up to
+(or full-refresh it), and parallel first builds would race to create it. Then
+`after_first_success` runs once (the unit tests: they need the relations the first chunk
+built); if it returns an error, no further chunk is launched. Then up to
 `workers` run at once. A set cancel event stops launching new chunks (running ones are ended
 by run_dbt); fail_fast stops launching after the first failure.
 """
@@ -16,16 +17,15 @@ from dataclasses import dataclass
 
 from driver.state import FAILED, SUCCESS
 
-# (chunk index, full_refresh, lead) -> final status; lead: a serial-phase chunk, the one that
-# may create the table and runs the window-independent checks (unit tests) for the whole run.
-RunOne = Callable[[int, bool, bool], str]
+RunOne = Callable[[int, bool], str]  # (chunk index, full_refresh) -> final status
 
 
 @dataclass
 class ScheduleResult:
     launched: list[int]
     not_launched: list[int]
-    stopped_by: str | None = None  # "interrupt", "fail-fast", "full-refresh failed"
+    stopped_by: str | None = None  # "interrupt", "fail-fast", "unit tests failed"
+    error: str | None = None
 
 
 def run_chunks(
@@ -37,6 +37,7 @@ def run_chunks(
     fail_fast: bool = False,
     full_refresh: bool = False,
     on_full_refresh_done: Callable[[], None] = lambda: None,
+    after_first_success: Callable[[], str | None] = lambda: None,
 ) -> ScheduleResult:
     queue = list(indexes)
     launched: list[int] = []
@@ -51,7 +52,7 @@ def run_chunks(
             break
         index = queue.pop(0)
         launched.append(index)
-        status = run_one(index, refresh_pending, True)
+        status = run_one(index, refresh_pending)
         if status == SUCCESS:
             have_success = True
             if refresh_pending:
@@ -64,6 +65,12 @@ def run_chunks(
             stopped_by = "interrupt"
             break
 
+    error = None
+    if have_success and not stopped_by and not cancel.is_set():
+        error = after_first_success()
+        if error is not None:
+            stopped_by = "unit tests failed" if not cancel.is_set() else "interrupt"
+
     if have_success and not stopped_by:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="chunk") as pool:
             running: dict[Future[str], int] = {}
@@ -74,7 +81,7 @@ def run_chunks(
                         break
                     index = queue.pop(0)
                     launched.append(index)
-                    running[pool.submit(run_one, index, False, False)] = index
+                    running[pool.submit(run_one, index, False)] = index
                 if not running:
                     break
                 done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
@@ -84,4 +91,4 @@ def run_chunks(
                         stopped_by = "fail-fast"
                 if cancel.is_set() and stopped_by is None:
                     stopped_by = "interrupt"
-    return ScheduleResult(launched=launched, not_launched=queue, stopped_by=stopped_by)
+    return ScheduleResult(launched, queue, stopped_by, error)

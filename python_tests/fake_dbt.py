@@ -8,6 +8,7 @@ Set NBA_DBT_EXECUTABLE to this file. Behaviour comes from env vars:
                            BigQuery rate limit (markers kept in FAKE_DBT_STATE_DIR)
   FAKE_DBT_SLEEP           seconds a build takes (default 0)
   FAKE_DBT_PARSE_FAIL      "1": `dbt parse` fails with a compile error
+  FAKE_DBT_UNIT_FAIL       "1": `dbt test` (the unit tests) fails
 Writes run_results.json into --target-path with rows_affected = 10 per day of the window.
 """
 
@@ -78,6 +79,12 @@ def main(argv: list[str]) -> int:
         _log({**entry, "outcome": "compiled", "t1": time.time()})
         return 0
 
+    if command == "test" and os.environ.get("FAKE_DBT_UNIT_FAIL") == "1":
+        message = "Failure in unit_test parses_minutes (models/mart.yml)\n  actual differs"
+        _results(target_path, "fail", 0, message)
+        print(f"Completed with 1 error, 0 partial successes, and 0 warnings:\n\n{message}\n")
+        _log({**entry, "outcome": "failed", "t1": time.time()})
+        return 1
     _log({**entry, "outcome": "started"})
     time.sleep(float(os.environ.get("FAKE_DBT_SLEEP", "0")))
     fail = set(filter(None, os.environ.get("FAKE_DBT_FAIL", "").split(",")))

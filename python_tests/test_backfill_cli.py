@@ -30,7 +30,14 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NBA_DBT_EXECUTABLE", str(FAKE_DBT))
     monkeypatch.setenv("FAKE_DBT_LOG", str(tmp_path / "calls.jsonl"))
     monkeypatch.setenv("FAKE_DBT_STATE_DIR", str(tmp_path / "fake_state"))
-    for var in ("FAKE_DBT_FAIL", "FAKE_DBT_TRANSIENT_ONCE", "FAKE_DBT_SLEEP", "NBA_DBT_TARGET"):
+    for var in (
+        "FAKE_DBT_FAIL",
+        "FAKE_DBT_TRANSIENT_ONCE",
+        "FAKE_DBT_SLEEP",
+        "NBA_DBT_TARGET",
+        "FAKE_DBT_PARSE_FAIL",
+        "FAKE_DBT_UNIT_FAIL",
+    ):
         monkeypatch.delenv(var, raising=False)
     return work
 
@@ -139,8 +146,11 @@ def test_parallel_on_bigquery_first_chunk_alone_then_overlap_full_refresh_once(
     first = min(builds, key=lambda c: c["t0"])
     assert first["start"] == "2022-01-01" and "--full-refresh" in first["argv"]
     assert all("--full-refresh" not in c["argv"] for c in builds if c is not first)
-    assert "unit_test" not in first["argv"]  # the lead chunk runs the unit tests, once
-    assert all("unit_test" in c["argv"] for c in builds if c is not first)
+    assert all("unit_test" in c["argv"] for c in builds)  # excluded from chunk builds
+    tests = [c for c in log if c["command"] == "test"]  # ... and run once after the first
+    assert len(tests) == 1 and first["t1"] <= tests[0]["t0"] <= min(
+        c["t0"] for c in builds if c is not first
+    )
     assert all(c["t0"] >= first["t1"] for c in builds if c is not first)
     peak = max(sum(1 for o in builds if o["t0"] <= c["t0"] < o["t1"]) for c in builds)
     assert 2 <= peak <= 3
@@ -193,6 +203,18 @@ def test_parse_failure_runs_no_chunk(fake: Path, monkeypatch: pytest.MonkeyPatch
     assert {c["command"] for c in calls(fake)} == {"parse"}
     state = read_state(fake / "state.json")
     assert state is not None and state.counts()[PENDING] == 5
+
+
+def test_failing_unit_tests_stop_after_the_first_chunk(
+    fake: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FAKE_DBT_UNIT_FAIL", "1")
+    assert backfill(fake, "--chunk-days", "7", "--target", "bq_local") == 1
+    assert "unit_test parses_minutes" in capsys.readouterr().out
+    state = read_state(fake / "state.json")
+    assert state is not None and [c.status for c in state.chunks] == [SUCCESS] + [PENDING] * 4
+    test_call = next(c for c in calls(fake) if c["command"] == "test")
+    assert "--vars" not in test_call["argv"]  # unit tests run without a window
 
 
 def test_status_prints_counts_and_errors(
