@@ -1669,15 +1669,18 @@ def _write_all(
     points = points[keep]
     builders: dict[str, Callable[[], Iterator[pa.Table]]] = {}
     if keep.size:
-        x = _concat_window([extra | {"g": sim.slot["g"]} for _, sim, extra in sims], in_win, remap)
-        s = _concat_window([sim.slot for _, sim, _ in sims], in_win, remap)
-        ev = _concat_window([sim.ev for _, sim, _ in sims], in_win, remap)
+        x = _concat_window([extra | {"g": sim.slot["g"]} for _, sim, extra in sims], remap)
+        s = _concat_window([sim.slot for _, sim, _ in sims], remap)
+        ev = _concat_window([sim.ev for _, sim, _ in sims], remap)
         sims.clear()
         s["points"] = 2 * s["fgm"] + s["tpm"] + s["ftm"]
         for col in ("atg", "p2tg"):  # week-local team-game -> window team-game
             ev[col] = np.where(ev[col] >= 0, 2 * ev["g"] + ev[col] % 2, -1)
         s_pid = s["pid"]
         g_slot0 = np.arange(2 * keep.size) * ROSTER  # first slot row of each team-game
+        assert np.array_equal(s["g"], np.repeat(np.arange(keep.size), 2 * ROSTER)), (
+            "slot rows are not in window game order"
+        )
         n_ot = games.n_ot[keep]
 
         def bdb_batches() -> Iterator[pa.Table]:  # ~250k events per batch: bounded memory
@@ -1708,17 +1711,24 @@ def _write_all(
     return counts
 
 
-def _concat_window(
-    parts: list[dict[str, np.ndarray]], in_win: np.ndarray, remap: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Concatenate per-week arrays (global game index in "g"), keep the window's games."""
-    mask = np.concatenate([in_win[p["g"]] for p in parts])
+def _concat_window(parts: list[dict[str, np.ndarray]], remap: np.ndarray) -> dict[str, np.ndarray]:
+    """Concatenate per-week arrays (global game index in "g"), keep the window's games.
+
+    Rows come out ordered by window game (stable: a game's rows keep their order), which
+    the table builders rely on: slot rows of team-game k start at row k * ROSTER, events
+    are grouped by game. The weeks alone do not give that order: post-season games are
+    indexed in bracket order (series by series), not by date, so a later week can hold a
+    game with a smaller index.
+    """
+    g = remap[np.concatenate([p["g"] for p in parts])]
+    rows = np.flatnonzero(g >= 0)  # remap is -1 outside the window
+    rows = rows[np.argsort(g[rows], kind="stable")]
     out = {}
     for k in list(parts[0]):
-        out[k] = np.concatenate([p[k] for p in parts])[mask]
+        out[k] = np.concatenate([p[k] for p in parts])[rows]
         for p in parts:  # free as we go
             del p[k]
-    out["g"] = remap[out["g"]]
+    out["g"] = g[rows]
     return out
 
 

@@ -74,6 +74,11 @@ def season(raw_season_dir: Path) -> duckdb.DuckDBPyConnection:
     return _connect(raw_season_dir)
 
 
+@pytest.fixture(scope="module")
+def postseason(raw_postseason_dir: Path) -> duckdb.DuckDBPyConnection:
+    return _connect(raw_postseason_dir)
+
+
 def _hashes(raw: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in raw.glob("*.parquet")}
 
@@ -278,6 +283,147 @@ def test_bigdataball_shots_equal_the_box_score_per_player(month: duckdb.DuckDBPy
     # a pbp shooter without a gamebook row is a player whose gamebook row is missing (BDL has it)
     assert pbp_only <= 0.005 * n
     assert mismatched == pbp_only
+
+
+# every named player of a play-by-play row, with the team the row says they play for:
+# (game, lookup as written, team, table); BigDataBall's second player is a teammate of the
+# first for assists and substitutions, an opponent otherwise (block, steal, fouled, jump ball)
+PBP_ACTORS = """
+    with bdb_rows as (
+        select game_id, player_1_lookup, player_1_team_abbr, player_2_lookup, player_2_role,
+               case when player_1_team_abbr = split_part(game_id, '_', 2)
+                    then split_part(game_id, '_', 3) else split_part(game_id, '_', 2)
+               end as opponent
+        from bdb),
+    nba_rows as (
+        select game_id, player_1_lookup, player_1_team_abbr, player_2_lookup, player_3_lookup,
+               case when player_1_team_abbr = split_part(game_id, '_', 2)
+                    then split_part(game_id, '_', 3) else split_part(game_id, '_', 2)
+               end as opponent
+        from nbac_play_by_play)
+    select game_id, player_1_lookup as lookup, player_1_team_abbr as team, 'bdb' as src
+    from bdb_rows where player_1_lookup is not null
+    union all
+    select game_id, player_2_lookup,
+           case when player_2_role in ('assist', 'substitution_in') then player_1_team_abbr
+                else opponent end,
+           'bdb ' || player_2_role
+    from bdb_rows where player_2_lookup is not null
+    union all
+    select game_id, player_1_lookup, player_1_team_abbr, 'nbac player_1'
+    from nba_rows where player_1_lookup is not null
+    union all
+    select game_id, player_2_lookup, player_1_team_abbr, 'nbac assist'
+    from nba_rows where player_2_lookup is not null
+    union all
+    select game_id, player_3_lookup, opponent, 'nbac block'
+    from nba_rows where player_3_lookup is not null
+"""
+# players of each game's box score (a played player's gamebook row may be missing: BDL has it)
+BOX_PLAYERS = """
+    select game_id, team_abbr, player_lookup from gamebook where team_abbr is not null
+    union
+    select game_id, team_abbr, player_lookup from bdl_player_boxscores
+"""
+
+
+@pytest.mark.parametrize("window", ["month", "season", "postseason"])
+def test_every_pbp_actor_is_a_player_of_the_game(
+    window: str, request: pytest.FixtureRequest
+) -> None:
+    con: duckdb.DuckDBPyConnection = request.getfixturevalue(window)
+    # BigDataBall lookups may carry an NBA-id prefix and lose a suffix (jr, ii, ...)
+    sql = f"""
+    with actors as (
+        select game_id, team, src, regexp_replace(lookup, '^[0-9]+', '') as lookup, count(*) n
+        from ({PBP_ACTORS}) group by all),
+    box as ({BOX_PLAYERS}),
+    matched as (
+        select distinct a.game_id, a.team, a.src, a.lookup
+        from actors a join box b
+          on b.game_id = a.game_id and b.team_abbr = a.team
+         and b.player_lookup in (a.lookup, a.lookup || 'jr', a.lookup || 'sr',
+                                 a.lookup || 'ii', a.lookup || 'iii', a.lookup || 'iv'))
+    select src, sum(n), coalesce(sum(n) filter (where m.lookup is null), 0)
+    from actors a left join matched m using (game_id, team, src, lookup)
+    group by 1 order by 1
+    """
+    per_source = {src: (n, bad) for src, n, bad in con.execute(sql).fetchall()}
+    assert {"bdb", "bdb assist", "bdb block", "nbac player_1", "nbac assist"} <= set(per_source)
+    assert {src: bad for src, (_, bad) in per_source.items() if bad} == {}
+
+
+def test_postseason_box_scores_match_the_play_by_play(
+    postseason: duckdb.DuckDBPyConnection,
+) -> None:
+    kinds = dict(
+        postseason.execute(
+            "select season_type, count(*) from nbac_schedule where game_status = 3 group by 1"
+        ).fetchall()
+    )
+    assert kinds.keys() == {"Regular Season", "PlayIn", "Playoffs"} and kinds["Playoffs"] >= 30
+    # per player and game: BigDataBall shot rows = box score field goal attempts
+    fga = """
+    with box as (
+        select game_id, team_abbr, player_lookup, field_goals_attempted as fga
+        from gamebook where player_status = 'active'
+        union all  -- a played player's missing gamebook row: BDL has the same counts
+        select game_id, team_abbr, player_lookup, field_goals_attempted
+        from bdl_player_boxscores b
+        where (game_id, player_lookup) not in (select game_id, player_lookup from gamebook)),
+    shots as (
+        select game_id, player_1_team_abbr as team_abbr, player_1_lookup as player_lookup,
+               count(*) as fga
+        from bdb_fixed where event_type = 'shot' group by all)
+    select count(*), count(*) filter (where coalesce(b.fga, -1) <> coalesce(s.fga, 0))
+    from shots s left join box b using (game_id, team_abbr, player_lookup)
+    """
+    n, bad = _one(postseason, fga)
+    assert n > 1000 and bad == 0
+    missing = _one(
+        postseason,
+        "select count(*) from (select game_id, team_abbr, player_lookup from gamebook "
+        "where field_goals_attempted > 0 and game_id in (select game_id from bdb) except "
+        "select game_id, player_1_team_abbr, player_1_lookup from bdb_fixed "
+        "where event_type = 'shot')",
+    )[0]
+    assert missing == 0
+    # team box points = the players' points = the play-by-play's; the winner scores more
+    points = """
+    with players as (
+        select game_id, team_abbr, sum(points) as pts from bdl_player_boxscores group by all),
+    wrong as (  -- BDL halves a few rows' points: take the gamebook's where it has the row
+        select b.game_id, b.team_abbr, sum(g.points - b.points) as fix
+        from bdl_player_boxscores b join gamebook g using (game_id, player_lookup)
+        where g.points <> b.points group by all),
+    pbp as (
+        select game_id, player_1_team_abbr as team_abbr, sum(points_scored) as pts
+        from bdb group by all),
+    t as (
+        select *, regexp_replace(game_id, '^(\\d+)_(\\w+)_(\\w+)$', '\\1_\\3_\\2') as rev
+        from nbac_team_boxscore)
+    select count(*),
+           count(*) filter (where p.pts + coalesce(w.fix, 0) <> t.points),
+           count(*) filter (where q.pts is not null and q.pts <> t.points),
+           count(q.pts)
+    from t
+    join players p on p.team_abbr = t.team_abbr and p.game_id in (t.game_id, t.rev)
+    left join wrong w on w.game_id = p.game_id and w.team_abbr = t.team_abbr
+    left join pbp q on q.game_id = p.game_id and q.team_abbr = t.team_abbr
+    """
+    n, bad_box, bad_pbp, with_pbp = _one(postseason, points)
+    assert n == 2 * sum(kinds.values()) and bad_box == 0 and bad_pbp == 0 and with_pbp > 150
+    winner = """
+    with t as (select game_date, team_abbr, is_home, points from nbac_team_boxscore)
+    select count(*),
+           count(*) filter (where h.points = a.points or h.points <> s.home_team_score
+                            or a.points <> s.away_team_score)
+    from nbac_schedule s
+    join t h on h.game_date = s.game_date and h.team_abbr = s.home_team_tricode and h.is_home
+    join t a on a.game_date = s.game_date and a.team_abbr = s.away_team_tricode and not a.is_home
+    where s.game_status = 3
+    """
+    assert _one(postseason, winner) == (sum(kinds.values()), 0)
 
 
 def test_events_per_game_and_shot_mix(month: duckdb.DuckDBPyConnection) -> None:
