@@ -200,6 +200,15 @@ class Build:
     seconds: float
     rows: dict[str, dict[str, Any]]  # player_lookup -> mart row
     shot_zones: dict[int, dict[str, str]]  # event id -> zone per method, by the model's macro
+    unit_test_failures: list[str]  # dbt unit tests that failed in this build (vars as given)
+
+
+def _unit_test_failures(result: DbtResult) -> list[str]:
+    return [
+        f"{node['unique_id']}: {node['status']}"
+        for node in (result.run_results or {}).get("results", [])
+        if node["unique_id"].startswith("unit_test.") and node["status"] in ("fail", "error")
+    ]
 
 
 def _dbt_show_rows(result: DbtResult) -> list[dict[str, Any]]:
@@ -226,18 +235,27 @@ def _build(base: Path, variant: rg.Variant, shot_zone_method: str) -> Build:
         {"shot_zone_method": shot_zone_method},
     )
     started = time.monotonic()
-    # Unit tests are excluded: they test SQL on mocked inputs (the model tests run them), and a
-    # failing one would skip the mart and hide what this test is about, the real game. (As
-    # committed, the staging unit tests fail under any window that excludes their mocked
-    # dates, because the staging models filter on the window vars.)
     result = run_dbt(
-        ["build", "--select", "+player_game_summary", "--exclude-resource-type", "unit_test"],
+        ["build", "--select", "+player_game_summary"],
         target="dev",
         run_dir=base / "run",
         vars_json=vars_json,
         env=env,
         timeout=600,
     )
+    unit_test_failures = _unit_test_failures(result)
+    if unit_test_failures:
+        # A failing unit test makes dbt skip the model under it; record the failures (a test
+        # below reports them) and build again without unit tests, so the real game is still
+        # compared with the mart.
+        result = run_dbt(
+            ["build", "--select", "+player_game_summary", "--exclude-resource-type", "unit_test"],
+            target="dev",
+            run_dir=base / "run_without_unit_tests",
+            vars_json=vars_json,
+            env=env,
+            timeout=600,
+        )
     seconds = time.monotonic() - started
     assert result.run_results is not None, result.output[-3000:]
     show = run_dbt(
@@ -264,7 +282,16 @@ def _build(base: Path, variant: rg.Variant, shot_zone_method: str) -> Build:
             r["player_lookup"]: r
             for r in (dict(zip(names, t, strict=True)) for t in cur.fetchall())
         }
-    return Build(variant, shot_zone_method, load_output, result, seconds, rows, shot_zones)
+    return Build(
+        variant,
+        shot_zone_method,
+        load_output,
+        result,
+        seconds,
+        rows,
+        shot_zones,
+        unit_test_failures,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -314,6 +341,7 @@ def _zone_agreement(build: Build, method: str) -> tuple[int, int]:
 @pytest.mark.slow
 def test_build_succeeds(geometry_build: Build) -> None:
     _assert_build_ok(geometry_build)
+    assert not geometry_build.unit_test_failures, geometry_build.unit_test_failures
     print(f"\n{geometry_build.load_output}dbt build: {geometry_build.seconds:.1f}s")
 
 
@@ -411,6 +439,16 @@ def test_shot_zones_court_geometry(geometry_build: Build) -> None:
     agree, total = _zone_agreement(geometry_build, "court_geometry")
     assert agree / total >= 0.99
     assert {r["shot_zone_method"] for r in geometry_build.rows.values()} == {"court_geometry"}
+
+
+@pytest.mark.slow
+def test_legacy_rule_build_passes_unit_tests(distance_build: Build) -> None:
+    """`dbt build --vars '{shot_zone_method: distance}'` (the selectable legacy rule) passes.
+
+    A unit test that does not pin shot_zone_method in its overrides inherits it from the
+    command line and fails, and dbt then skips int_player_shot_zones and the mart.
+    """
+    assert not distance_build.unit_test_failures, distance_build.unit_test_failures
 
 
 @pytest.mark.slow
