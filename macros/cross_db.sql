@@ -49,8 +49,9 @@
     strip_accents(nfc_normalize({{ expr }}))
 {%- endmacro %}
 
+{#- NFKD is NFD of NFKC: compatibility forms folded and accents split off in one call. -#}
 {% macro bigquery__strip_diacritics(expr) -%}
-    regexp_replace(normalize(normalize({{ expr }}, nfkc), nfd), r'\pM', '')
+    regexp_replace(normalize({{ expr }}, nfkd), r'\pM', '')
 {%- endmacro %}
 
 {#- A date literal from an ISO string. -#}
