@@ -20,15 +20,13 @@ import pytest
 from driver.dbt import run_dbt, window_vars
 from driver.errors import EXIT_USAGE, UsageError
 from driver.project import PROJECT_DIR
-from driver.validate import ValidationReport, validate_window
+from driver.validate import CheckResult, ValidationReport, _band, validate_window
 
 MART = "nba_analytics.player_game_summary"
 START, END = "2022-01-01", "2022-01-31"
 # Warnings the synthetic data earns (docs/validation.md): injected BDL fill-in rows with
 # halved points, an odd minutes string above 60, and a few high-usage synthetic players.
 EARNED_WARNINGS = {"pgs_usage_rate_at_most_max", "pgs_minutes_at_most_max", "pgs_points_formula"}
-
-pytestmark = pytest.mark.slow
 
 
 def _env(db: Path) -> dict[str, str]:
@@ -105,6 +103,7 @@ def _failed(report: ValidationReport) -> set[str]:
     return {c.name for c in report.failed}
 
 
+@pytest.mark.slow
 def test_demo_month_passes_with_only_earned_warnings(db: Path) -> None:
     report = _validate(db)
     text = report.render()
@@ -118,6 +117,7 @@ def test_demo_month_passes_with_only_earned_warnings(db: Path) -> None:
     assert "validation OK" in text
 
 
+@pytest.mark.slow
 def test_minutes_nulled_by_the_legacy_parser_bug_fail_the_null_rate(db: Path):
     # Legacy defect 1: the minutes string coerced to a number first, 99.5% NULL.
     _sql(db, f"update {MART} set minutes_played = null where hash(player_lookup) % 200 != 0")
@@ -135,6 +135,7 @@ def test_minutes_nulled_by_the_legacy_parser_bug_fail_the_null_rate(db: Path):
     assert stored[0] > 99 and stored[1] == 2
 
 
+@pytest.mark.slow
 def test_missing_play_by_play_fails_zone_coverage_in_the_chunk_build(db: Path):
     # BigDataBall and NBA.com play-by-play both missing for 40% of the window's games:
     # rebuilding the chunk runs its tests, and the chunk fails on zone coverage.
@@ -160,6 +161,7 @@ def test_missing_play_by_play_fails_zone_coverage_in_the_chunk_build(db: Path):
     assert measured < 70
 
 
+@pytest.mark.slow
 def test_a_duplicated_player_game_fails_uniqueness(db: Path) -> None:
     _sql(
         db,
@@ -174,17 +176,30 @@ def test_a_duplicated_player_game_fails_uniqueness(db: Path) -> None:
         db, "select count(*), max(duplicate_rows) from nba_test_failures.pgs_unique_game_player"
     )
     assert kept == (1, 2)
-
-
-def test_checks_are_scoped_to_the_window(db: Path) -> None:
-    # A duplicate on Jan 25 is outside 2022-01-03..2022-01-09: that window still validates.
-    _sql(
-        db,
-        f"insert into {MART} select * from {MART} "
-        "where game_date = date '2022-01-25' order by game_id, player_lookup limit 1",
+    # Scoped to the window: a chunk that does not hold Jan 15 does not see the duplicate.
+    narrow = run_dbt(
+        ["test", "--select", "pgs_unique_game_player", "pgs_unique_date_player"],
+        target="dev",
+        run_dir=db.parent / "validate",
+        vars_json=window_vars("2022-01-03", "2022-01-09"),
+        env=_env(db),
     )
-    report = _validate(db, "2022-01-03", "2022-01-09")
-    assert report.ok, report.render()
+    assert narrow.ok and narrow.run_results is not None, narrow.output[-2000:]
+    assert {r["status"] for r in narrow.run_results["results"]} == {"pass"}
+
+
+@pytest.mark.slow
+def test_twelve_days_without_rows_fail_the_season_gap_check(db: Path) -> None:
+    _sql(db, f"delete from {MART} where game_date between date '2022-01-10' and date '2022-01-21'")
+    report = _validate(db)
+    # The lost days' games are missing too; the gap check names the hole itself.
+    assert _failed(report) == {"pgs_scheduled_games_present", "pgs_no_regular_season_gap"}
+    gap = _one(
+        db,
+        "select date_before_gap, date_after_gap, gap_days "
+        "from nba_test_failures.pgs_no_regular_season_gap",
+    )
+    assert (str(gap[0]), str(gap[1]), gap[2]) == ("2022-01-09", "2022-01-22", 12)
 
 
 def test_bad_window_is_a_usage_error_before_dbt_runs(tmp_path: Path) -> None:
@@ -204,6 +219,7 @@ def test_bad_window_is_a_usage_error_before_dbt_runs(tmp_path: Path) -> None:
     assert not (tmp_path / "target").exists()
 
 
+@pytest.mark.slow
 def test_a_final_game_without_rows_fails_completeness(db: Path) -> None:
     """Through the CLI: the report names the check, and the exit code is 1."""
     game_id = _one(db, f"select min(game_id) from {MART} where game_date = date '2022-01-20'")[0]
@@ -237,3 +253,68 @@ def test_a_final_game_without_rows_fails_completeness(db: Path) -> None:
         db, "select game_id, game_status from nba_test_failures.pgs_scheduled_games_present"
     )
     assert missing == (game_id, 3)
+
+
+# ---------------------------------------------------------------------------- report (fast)
+
+
+def _check(name: str, status: str, measured: str = "0 rows failing") -> CheckResult:
+    kept = f"nba_test_failures.{name}" if status in ("fail", "warn") else None
+    message = "Got 1 result" if status != "pass" else None
+    uid = f"test.nba_analytics.{name}.x"
+    return CheckResult(
+        uid, name, name.replace("_", " "), status, 0, measured, "band", message, kept
+    )
+
+
+def test_report_is_ok_unless_a_check_fails_at_error_level() -> None:
+    report = ValidationReport("2022-01-01", "2022-01-31", "dev", [_check("a", "pass")])
+    assert report.ok
+    report.checks.append(_check("b", "warn"))
+    assert report.ok and [c.name for c in report.warned] == ["b"]
+    report.checks.append(_check("c", "fail"))
+    assert not report.ok and [c.name for c in report.failed] == ["c"]
+    assert not ValidationReport(None, None, "dev", [_check("d", "error")]).ok
+    assert not ValidationReport(None, None, "dev", [], error="no connection").ok
+
+
+def test_report_renders_failures_first_as_plain_text_and_as_a_rich_table() -> None:
+    report = ValidationReport(
+        "2022-01-01", "2022-01-31", "dev", [_check("a_pass", "pass"), _check("z_fail", "fail")]
+    )
+    plain = report.render()
+    lines = plain.splitlines()
+    assert lines[1].split() == ["STATUS", "CHECK", "MEASURED", "BAND"]
+    assert lines[2].startswith("FAIL") and lines[3].startswith("PASS")
+    assert "FAIL z_fail: Got 1 result; offending rows kept in nba_test_failures.z_fail" in plain
+    assert "validation FAILED: 2022-01-01..2022-01-31 on dev: 2 checks, 1 pass, 1 fail" in plain
+    rich = report.render(use_rich=True, width=120)
+    assert "\x1b[" in rich and "z fail" in rich and "validation FAILED" in rich
+
+
+def test_bands_are_read_from_the_project_vars() -> None:
+    node = {
+        "test_metadata": {
+            "name": "null_rate_in_band",
+            "kwargs": {
+                "pass_min": "{{ var('validation_minutes_null_pct_pass_min') }}",
+                "pass_max": "{{ var('validation_minutes_null_pct_pass_max') }}",
+                "error_max": "{{ var('validation_minutes_null_pct_error_max') }}",
+            },
+        },
+        "config": {"severity": "ERROR"},
+    }
+    project_vars = {
+        "validation_minutes_null_pct_pass_min": 35,
+        "validation_minutes_null_pct_pass_max": 45,
+        "validation_minutes_null_pct_error_max": 60,
+    }
+    assert _band(node, project_vars) == "pass 35-45%, else warn; error > 60%"
+    node = {
+        "test_metadata": {
+            "name": "expression_true",
+            "kwargs": {"expression": "usage_rate <= {{ var('validation_usage_rate_max') }}"},
+        },
+        "config": {"severity": "warn"},
+    }
+    assert _band(node, {"validation_usage_rate_max": 50}) == "usage_rate <= 50 (warn)"
