@@ -8,8 +8,10 @@ file, and compare the mart with the NBA's box score, shot-chart zone labels and 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -294,19 +296,38 @@ def _build(base: Path, variant: rg.Variant, shot_zone_method: str) -> Build:
     )
 
 
-@pytest.fixture(scope="module")
-def geometry_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    return _build(tmp_path_factory.mktemp("real_game_geometry"), "bigdataball", "court_geometry")
+BUILDS: dict[str, tuple[rg.Variant, str]] = {
+    "geometry": ("bigdataball", "court_geometry"),
+    "distance": ("bigdataball", "distance"),
+    "nbac": ("nbac", "court_geometry"),
+}
 
 
 @pytest.fixture(scope="module")
-def distance_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    return _build(tmp_path_factory.mktemp("real_game_distance"), "bigdataball", "distance")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
+    """The three builds, each in its own DuckDB file and dbt run dirs, run concurrently."""
+    base = tmp_path_factory.mktemp("real_game")
+    with ThreadPoolExecutor(max_workers=min(len(BUILDS), os.cpu_count() or 1)) as pool:
+        futures = {
+            name: pool.submit(_build, base / name, variant, method)
+            for name, (variant, method) in BUILDS.items()
+        }
+        return {name: future.result() for name, future in futures.items()}
 
 
 @pytest.fixture(scope="module")
-def nbac_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    return _build(tmp_path_factory.mktemp("real_game_nbac"), "nbac", "court_geometry")
+def geometry_build(builds: dict[str, Build]) -> Build:
+    return builds["geometry"]
+
+
+@pytest.fixture(scope="module")
+def distance_build(builds: dict[str, Build]) -> Build:
+    return builds["distance"]
+
+
+@pytest.fixture(scope="module")
+def nbac_build(builds: dict[str, Build]) -> Build:
+    return builds["nbac"]
 
 
 def _assert_build_ok(build: Build) -> None:
