@@ -24,8 +24,6 @@ import real_game as rg
 
 from driver.dbt import DbtResult, run_dbt, window_vars
 
-WINDOW = window_vars(rg.GAME_DATE.isoformat(), rg.GAME_DATE.isoformat())
-
 # The NBA's box score of this game lists only the 19 players who played (no DNP or inactive
 # rows, which a real gamebook carries), so two run-book checks that assume 25-41 gamebook rows
 # per game cannot pass on it. Any other failing or warning test is a finding.
