@@ -51,10 +51,14 @@ validate: venv
 demo: venv load
 	$(PY) -m driver backfill --start-date $(START) --end-date $(END) --target dev --chunk season --no-resume
 
-lint: venv
+lint: venv profiles
 	$(VENV)/bin/ruff check driver python_tests scripts
 	$(VENV)/bin/ruff format --check driver python_tests scripts
-	$(VENV)/bin/sqlfluff lint models macros tests --templater dbt --dialect duckdb
+	@# dbt templater on a private DuckDB file and target/log dirs: never the shared warehouse
+	lint_dir=$$(mktemp -d) && rc=0 && NBA_DUCKDB_PATH=$$lint_dir/lint.duckdb \
+		DBT_TARGET_PATH=$$lint_dir/target DBT_LOG_PATH=$$lint_dir/logs \
+		$(VENV)/bin/sqlfluff lint models macros tests --templater dbt --dialect duckdb || rc=$$?; \
+		rm -rf $$lint_dir; exit $$rc
 	$(VENV)/bin/sqlfluff lint models tests --templater jinja --dialect bigquery --config .sqlfluff-bigquery
 
 test-python: venv
