@@ -232,13 +232,13 @@ def retry_command(plan: Plan) -> str:
     return shlex.join([*cmd, "--retry-failed"])
 
 
-def print_plan(plan: Plan) -> None:
+def print_plan(plan: Plan, *, dry_run: bool = False) -> None:
     out = sys.stdout
     state = plan.state
     days = sum(state.chunks[i].days for i in plan.to_run)
-    how = (
-        "resuming " + str(plan.state_file) if plan.resumed else "new state " + str(plan.state_file)
-    )
+    how = ("resuming " if plan.resumed else "new state ") + str(plan.state_file)
+    if dry_run:
+        how += " (dry run: not written)"
     out.write(
         f"backfill {plan.start}..{plan.end} target={plan.target} select={' '.join(plan.selection)}"
         f"\n  chunks: {len(state.chunks)} ({state.chunking}), to run: {len(plan.to_run)} "
@@ -272,7 +272,7 @@ def interrupt_handler(cancel: threading.Event) -> Iterator[None]:
 
 
 def dry_run(plan: Plan) -> int:
-    print_plan(plan)
+    print_plan(plan, dry_run=True)
     chunks = [plan.state.chunks[i] for i in plan.to_run]
     estimates = {}
     if plan.target not in SERIAL_TARGETS and chunks:
