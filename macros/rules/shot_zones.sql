@@ -46,3 +46,8 @@
             then 'court_geometry' else 'distance' end
     {%- endif -%}
 {%- endmacro %}
+
+{#- 1 when the condition holds, else 0 (0 when there is no condition). -#}
+{% macro flag_or_zero(condition) -%}
+    {%- if condition is none -%}0{%- else -%}case when {{ condition }} then 1 else 0 end{%- endif -%}
+{%- endmacro %}

@@ -14,6 +14,22 @@ player_teams as (
     select * from {{ ref('stg_nba_raw__gamebook_player_teams') }}
 ),
 
+team_hints as (
+    select
+        gamebook.game_id,
+        gamebook.player_lookup,
+        player_teams.team_abbr,
+        player_teams.game_date,
+        abs({{ dbt.datediff('gamebook.game_date', 'player_teams.game_date', 'day') }}) as days_away
+    from gamebook
+    inner join player_teams
+        on gamebook.player_lookup = player_teams.player_lookup
+        and player_teams.team_abbr in (
+            {{ game_id_away_team('gamebook.game_id') }}, {{ game_id_home_team('gamebook.game_id') }}
+        )
+    where gamebook.team_abbr is null
+),
+
 nearest_team as (
     select
         game_id,
@@ -21,24 +37,13 @@ nearest_team as (
         team_abbr
     from (
         select
-            gamebook.game_id,
-            gamebook.player_lookup,
-            player_teams.team_abbr,
+            team_hints.*,
             row_number() over (
-                partition by gamebook.game_id, gamebook.player_lookup
-                order by
-                    abs({{ dbt.datediff('gamebook.game_date', 'player_teams.game_date', 'day') }}),
-                    player_teams.game_date
+                partition by game_id, player_lookup
+                order by days_away, game_date
             ) as hint_rank
-        from gamebook
-        inner join player_teams
-            on gamebook.player_lookup = player_teams.player_lookup
-            and player_teams.team_abbr in (
-                {{ game_id_away_team('gamebook.game_id') }}, {{ game_id_home_team('gamebook.game_id') }}
-            )
-            and abs({{ dbt.datediff('gamebook.game_date', 'player_teams.game_date', 'day') }})
-                <= {{ var('team_hint_days', 30) }}
-        where gamebook.team_abbr is null
+        from team_hints
+        where days_away <= {{ var('team_hint_days', 30) }}
     ) as ranked
     where hint_rank = 1
 ),
@@ -112,11 +117,11 @@ from_bdl as (
         'bdl_boxscores' as primary_source_used
     from bdl
     where not exists (
-        select 1
-        from gamebook
-        where gamebook.game_id = bdl.game_id
-            and gamebook.player_lookup = bdl.player_lookup
-    )
+            select 1
+            from gamebook
+            where gamebook.game_id = bdl.game_id
+                and gamebook.player_lookup = bdl.player_lookup
+        )
 ),
 
 final as (

@@ -57,26 +57,39 @@ scoring_events as (
     where nbac.event_kind in ('field_goal', 'free_throw')
 ),
 
+game_shot_counts as (
+    select
+        game_id,
+        sum(
+            case
+                when pbp_source = 'bigdataball' and event_kind = 'field_goal' and shot_distance_ft is not null
+                    then 1
+                else 0
+            end
+        ) as bigdataball_shots,
+        sum(case when pbp_source = 'nbac_play_by_play' and event_kind = 'field_goal' then 1 else 0 end)
+            as nbac_shots
+    from scoring_events
+    group by game_id
+),
+
 game_sources as (
     select
         game_id,
         case
-            when sum(case
-                when pbp_source = 'bigdataball' and event_kind = 'field_goal'
-                    and shot_distance_ft is not null then 1 else 0
-            end) > 0 then 'bigdataball'
-            when sum(case
-                when pbp_source = 'nbac_play_by_play' and event_kind = 'field_goal' then 1 else 0
-            end) > 0 then 'nbac_play_by_play'
+            when bigdataball_shots > 0 then 'bigdataball'
+            when nbac_shots > 0 then 'nbac_play_by_play'
             else 'none'
         end as shot_zone_source
-    from scoring_events
-    group by game_id
+    from game_shot_counts
 ),
 
 events as (
     select
         scoring_events.*,
+        coalesce(
+            {{ opponent_team('scoring_events.game_id', 'scoring_events.shooter_team_abbr') }}, ''
+        ) as opponent_team_abbr,
         game_sources.shot_zone_source
     from scoring_events
     inner join game_sources
@@ -93,7 +106,7 @@ actors as (
     union all
     select
         game_id,
-        coalesce({{ opponent_team('game_id', 'shooter_team_abbr') }}, '') as expected_team_abbr,
+        opponent_team_abbr as expected_team_abbr,
         block_lookup as pbp_lookup
     from events
 ),
@@ -190,8 +203,7 @@ final as (
     left join lookup_map as blocker
         on events.game_id = blocker.game_id
         and events.block_lookup = blocker.pbp_lookup
-        and coalesce({{ opponent_team('events.game_id', 'events.shooter_team_abbr') }}, '')
-            = blocker.expected_team_abbr
+        and events.opponent_team_abbr = blocker.expected_team_abbr
 )
 
 select * from final

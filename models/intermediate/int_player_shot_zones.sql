@@ -20,47 +20,61 @@ field_goals as (
     where event_kind = 'field_goal'
 ),
 
--- One row per contribution of a player, summed below.
+{#- One row per contribution of a player, summed below: a shot taken, a shot blocked, an
+    and-one. Each branch sets the measures it contributes; the others are 0. -#}
+{%- set measures = [
+    'paint_attempts', 'paint_makes', 'mid_range_attempts', 'mid_range_makes',
+    'three_attempts_pbp', 'three_makes_pbp', 'unclassified_attempts',
+    'assisted_fg_makes', 'unassisted_fg_makes', 'distance_rule_shots',
+    'and1_count', 'paint_blocks', 'mid_range_blocks', 'three_pt_blocks',
+] %}
+{%- set shot_taken = {
+    'paint_attempts': "zone = 'paint'",
+    'paint_makes': "zone = 'paint' and shot_made",
+    'mid_range_attempts': "zone = 'mid_range'",
+    'mid_range_makes': "zone = 'mid_range' and shot_made",
+    'three_attempts_pbp': "zone = 'three'",
+    'three_makes_pbp': "zone = 'three' and shot_made",
+    'unclassified_attempts': "zone is null",
+    'assisted_fg_makes': "shot_made and assist_lookup is not null",
+    'unassisted_fg_makes': "shot_made and assist_lookup is null",
+    'distance_rule_shots': "zone_method = 'distance'",
+} %}
+{%- set shot_blocked = {
+    'paint_blocks': "zone = 'paint'",
+    'mid_range_blocks': "zone = 'mid_range'",
+    'three_pt_blocks': "zone = 'three'",
+} %}
+{%- set and_one = {'and1_count': "true"} %}
+
 contributions as (
     select
+        {%- for m in measures %}
+        {{ flag_or_zero(shot_taken.get(m)) }} as {{ m }},
+        {%- endfor %}
         game_id,
         shot_zone_source,
-        shooter_lookup as player_lookup,
-        case when zone = 'paint' then 1 else 0 end as paint_attempts,
-        case when zone = 'paint' and shot_made then 1 else 0 end as paint_makes,
-        case when zone = 'mid_range' then 1 else 0 end as mid_range_attempts,
-        case when zone = 'mid_range' and shot_made then 1 else 0 end as mid_range_makes,
-        case when zone = 'three' then 1 else 0 end as three_attempts_pbp,
-        case when zone = 'three' and shot_made then 1 else 0 end as three_makes_pbp,
-        case when zone is null then 1 else 0 end as unclassified_attempts,
-        case when shot_made and assist_lookup is not null then 1 else 0 end as assisted_fg_makes,
-        case when shot_made and assist_lookup is null then 1 else 0 end as unassisted_fg_makes,
-        case when zone_method = 'distance' then 1 else 0 end as distance_rule_shots,
-        0 as and1_count,
-        0 as paint_blocks,
-        0 as mid_range_blocks,
-        0 as three_pt_blocks
+        shooter_lookup as player_lookup
     from field_goals
     where shooter_lookup is not null
     union all
     select
+        {%- for m in measures %}
+        {{ flag_or_zero(shot_blocked.get(m)) }} as {{ m }},
+        {%- endfor %}
         game_id,
         shot_zone_source,
-        block_lookup as player_lookup,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        case when zone = 'paint' then 1 else 0 end as paint_blocks,
-        case when zone = 'mid_range' then 1 else 0 end as mid_range_blocks,
-        case when zone = 'three' then 1 else 0 end as three_pt_blocks
+        block_lookup as player_lookup
     from field_goals
     where block_lookup is not null and not shot_made
     union all
     select
+        {%- for m in measures %}
+        {{ flag_or_zero(and_one.get(m)) }} as {{ m }},
+        {%- endfor %}
         game_id,
         shot_zone_source,
-        shooter_lookup as player_lookup,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        1 as and1_count,
-        0, 0, 0
+        shooter_lookup as player_lookup
     from events
     where event_kind = 'free_throw' and is_and1_free_throw and shooter_lookup is not null
 ),
@@ -70,20 +84,10 @@ final as (
         game_id,
         player_lookup,
         shot_zone_source,
-        sum(paint_attempts) as paint_attempts,
-        sum(paint_makes) as paint_makes,
-        sum(mid_range_attempts) as mid_range_attempts,
-        sum(mid_range_makes) as mid_range_makes,
-        sum(three_attempts_pbp) as three_attempts_pbp,
-        sum(three_makes_pbp) as three_makes_pbp,
-        sum(unclassified_attempts) as unclassified_attempts,
-        sum(assisted_fg_makes) as assisted_fg_makes,
-        sum(unassisted_fg_makes) as unassisted_fg_makes,
-        sum(distance_rule_shots) as distance_rule_shots,
-        sum(and1_count) as and1_count,
-        sum(paint_blocks) as paint_blocks,
-        sum(mid_range_blocks) as mid_range_blocks,
-        sum(three_pt_blocks) as three_pt_blocks
+        {%- for m in measures %}
+        cast(sum({{ m }}) as {{ dbt.type_bigint() }}) as {{ m }},
+        {%- endfor %}
+        count(*) as contribution_rows
     from contributions
     group by game_id, player_lookup, shot_zone_source
 )

@@ -45,8 +45,7 @@ joined as (
     select
         box.*,
         coalesce(game_sources.shot_zone_source, 'none') as shot_zone_source,
-        game_sources.shot_zone_source is not null
-            and game_sources.shot_zone_source != 'none' as has_pbp,
+        coalesce(game_sources.shot_zone_source, 'none') != 'none' as has_pbp,
         {%- for column in zone_count_columns + ['unclassified_attempts', 'distance_rule_shots'] %}
         zones.{{ column }} as zone_{{ column }},
         {%- endfor %}
