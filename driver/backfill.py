@@ -355,6 +355,14 @@ def run(args: argparse.Namespace) -> int:
                 parse_error = error_text(parsed)
             else:
                 view.note(f"project parsed in {time.monotonic() - t0:.1f} s; {parse.describe()}")
+                shared = parse.shared_relations() if plan.workers > 1 else []
+                if shared:
+                    view.note(
+                        f"WARNING: {len(shared)} relations are rewritten by every chunk "
+                        f"(e.g. {', '.join(shared[:4])}); parallel chunks race on them, and a "
+                        "view filtered by the window can hand one chunk another's rows. Make "
+                        "them ephemeral / store no failures, or run with --workers 1."
+                    )
         if plan.to_run and stopped_by is None and parse_error is None:
             runner = ChunkRunner(
                 target=plan.target,

@@ -118,6 +118,25 @@ class SharedParse:
                 self.dependence = WindowDependence(unsafe=f"manifest unreadable: {exc}")
         return first
 
+    def shared_relations(self) -> list[str]:
+        """Relations every chunk rewrites: views and tables (not incremental, not ephemeral)
+        and tests that store their failures. Parallel chunks race on them; if their SQL
+        depends on the window, one chunk can read another's."""
+        path = self.parse_dir / "a" / "target" / "manifest.json"
+        try:
+            nodes = json.loads(path.read_text()).get("nodes", {})
+        except (OSError, json.JSONDecodeError):
+            return []
+        models, tests = [], []
+        for node in nodes.values():
+            config = node.get("config") or {}
+            kind = node.get("resource_type")
+            if kind == "model" and config.get("materialized") in ("view", "table"):
+                models.append(f"{node.get('name')} ({config.get('materialized')})")
+            elif kind == "test" and config.get("store_failures"):
+                tests.append(f"{node.get('name')} (stored test failures)")
+        return sorted(models) + sorted(tests)
+
     @staticmethod
     def _faked() -> bool:
         return bool(os.environ.get("NBA_DBT_EXECUTABLE"))
