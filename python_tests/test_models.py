@@ -78,7 +78,7 @@ def test_one_window_equals_31_daily_windows(loaded_db: Path, tmp_path: Path) -> 
     _build(one, tmp_path / "run_one", "2022-01-01", "2022-01-31")
     for day in range(1, 32):
         d = f"2022-01-{day:02d}"
-        _build(daily, tmp_path / "run_daily", d, d, "--exclude", "test_type:data")
+        _build(daily, tmp_path / "run_daily", d, d, "--exclude-resource-type", "test", "unit_test")
     expected = _rows(one)
     assert len(expected) > 2000
     assert _rows(daily) == expected
@@ -95,7 +95,15 @@ def test_rebuilding_a_window_is_idempotent_and_empties_lost_days(db: Path, tmp_p
         day = con.execute(f"select min(game_date) from {MART}").fetchone()[0]
         for table in ("nbac_gamebook_player_stats", "bdl_player_boxscores"):
             con.execute(f"delete from nba_raw.{table} where game_date = ?", [day])
-    _build(db, tmp_path / "run", "2022-01-10", "2022-01-16", "--exclude", "test_type:data")
+    _build(
+        db,
+        tmp_path / "run",
+        "2022-01-10",
+        "2022-01-16",
+        "--exclude-resource-type",
+        "test",
+        "unit_test",
+    )
     count = _rows(db, f"select count(*) from {MART} where game_date = date '{day}'")
     assert count == [(0,)]
     others = _rows(db, f"select count(*) from {MART} where game_date != date '{day}'")
@@ -134,7 +142,7 @@ def test_bad_raw_values_are_flagged_not_fatal(db: Path, tmp_path: Path) -> None:
             "and event_type = 'shot' order by event_id limit 5)",
             [day, day],
         )
-    _build(db, tmp_path / "run", day, day, "--exclude", "test_type:data")
+    _build(db, tmp_path / "run", day, day, "--exclude-resource-type", "test", "unit_test")
     row = _rows(
         db,
         f"select minutes_played, minutes_parse_status, team_abbr, steals from {MART} "
