@@ -13,12 +13,15 @@ SEED ?= 42
 RAW_DIR ?= data/raw/$(START)_$(END)_seed$(SEED)
 TARGET ?= dev
 
-.PHONY: help venv demo data load backfill validate test lint test-python test-bigquery bench clean profiles
+.PHONY: help venv demo data load backfill status validate test test-fast lint test-python test-bigquery bench clean profiles
+BACKFILL_ARGS ?=
 
 help:
 	@echo "make demo            venv + synthetic data + DuckDB backfill $(START)..$(END) + validation"
 	@echo "make test            lint (ruff, sqlfluff duckdb + bigquery) and every test"
-	@echo "make backfill START=YYYY-MM-DD END=YYYY-MM-DD [TARGET=dev|bq_local|prod]"
+	@echo "make backfill START=YYYY-MM-DD END=YYYY-MM-DD [TARGET=dev|bq_local|prod] [BACKFILL_ARGS='--chunk-days 7 --workers 8']"
+	@echo "make status          the state of the last backfill"
+	@echo "make test-fast       the tests that need no dbt build"
 	@echo "make test-bigquery   the BigQuery path on the local emulator, compared with DuckDB"
 	@echo "make bench           set-based vs microbatch vs per-day vs engine floor"
 
@@ -43,7 +46,10 @@ load: data
 	$(PY) -m driver load --from $(RAW_DIR) --target $(TARGET)
 
 backfill: venv
-	$(PY) -m driver backfill --start-date $(START) --end-date $(END) --target $(TARGET)
+	$(PY) -m driver backfill --start-date $(START) --end-date $(END) --target $(TARGET) $(BACKFILL_ARGS)
+
+status: venv
+	$(PY) -m driver status
 
 validate: venv
 	$(PY) -m driver validate --start-date $(START) --end-date $(END) --target $(TARGET)
@@ -63,6 +69,9 @@ lint: venv profiles
 
 test-python: venv
 	$(PY) -m pytest -q python_tests -m "not bigquery"
+
+test-fast: venv
+	$(PY) -m pytest -q python_tests -m "not slow and not bigquery"
 
 test-bigquery: venv
 	bash scripts/test_bigquery.sh

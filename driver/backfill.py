@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from driver import progress as prog
-from driver.chunk_runner import ChunkEvents, ChunkRunner
+from driver.chunk_runner import CHUNK_VARS, ChunkEvents, ChunkRunner
 from driver.dates import parse_window
 from driver.dbt import window_vars
 from driver.dbt_output import error_text
@@ -346,9 +346,11 @@ def run(args: argparse.Namespace) -> int:
             first = plan.state.chunks[plan.to_run[0]]
             last = plan.state.chunks[plan.to_run[-1]]
             reuse = args.parse_reuse and len(plan.to_run) > 1
-            other = window_vars(last.start, last.end) if reuse else None
+            other = window_vars(last.start, last.end, CHUNK_VARS) if reuse else None
             t0 = time.monotonic()
-            parsed = parse.run(plan.target, window_vars(first.start, first.end), other, cancel)
+            parsed = parse.run(
+                plan.target, window_vars(first.start, first.end, CHUNK_VARS), other, cancel
+            )
             if parsed.cancelled:
                 stopped_by = "interrupt"
             elif not parsed.ok:

@@ -17,6 +17,10 @@ from driver.dbt import DbtResult, run_dbt, window_vars
 from driver.retry import RetryPolicy, classify
 from driver.state import FAILED, PENDING, RUNNING, SUCCESS, StateStore, now_iso
 
+# Chunks don't store test failures: parallel chunks would replace each other's failure
+# tables. The validation over the whole window, run once at the end, stores them.
+CHUNK_VARS = {"store_failures_as": "ephemeral"}
+
 
 @dataclass
 class ChunkEvents:
@@ -65,7 +69,7 @@ class ChunkRunner:
                 self.build_args(full_refresh),
                 target=self.target,
                 run_dir=run_dir,
-                vars_json=window_vars(chunk.start, chunk.end),
+                vars_json=window_vars(chunk.start, chunk.end, CHUNK_VARS),
                 env=self.extra_env,
                 executable=self.executable,
                 timeout=self.timeout,
