@@ -32,10 +32,21 @@ class DbtResult:
     run_results: dict | None = field(default=None)
     cancelled: bool = False
     timed_out: bool = False
+    log_file: Path | None = None  # dbt's own log (debug level), shared by calls in a run dir
+    log_offset: int = 0  # where this call's lines begin in it
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and not self.cancelled and not self.timed_out
+
+    def log_text(self) -> str:
+        """The lines this call wrote to dbt's log file ("" if there is none)."""
+        if self.log_file is None or not self.log_file.exists():
+            return ""
+        with open(self.log_file, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(self.log_offset if self.log_offset <= size else 0)  # 0: dbt rotated it
+            return fh.read().decode("utf-8", errors="replace")
 
 
 def dbt_executable() -> list[str]:
@@ -109,6 +120,8 @@ def run_dbt(
     target_path.mkdir(parents=True, exist_ok=True)
     results_file = target_path / "run_results.json"
     results_file.unlink(missing_ok=True)  # never report a previous run's results
+    log_file = log_path / "dbt.log"
+    log_offset = log_file.stat().st_size if log_file.exists() else 0
     if os.environ.get("NBA_DBT_EXECUTABLE") or not executable:
         executable = dbt_executable()
     cmd = [
@@ -164,4 +177,12 @@ def run_dbt(
         except json.JSONDecodeError:
             run_results = None
     returncode = proc.returncode if proc.returncode is not None else -1
-    return DbtResult(returncode, output, run_results, cancelled=cancelled, timed_out=timed_out)
+    return DbtResult(
+        returncode,
+        output,
+        run_results,
+        cancelled=cancelled,
+        timed_out=timed_out,
+        log_file=log_file,
+        log_offset=log_offset,
+    )

@@ -1,10 +1,13 @@
 """Run the validation tests for a window and print a report.
 
-`dbt test` on the mart and on the raw sources, with the window vars (without a window:
-everything). Each check is reported with its measured value (rate checks: the percentage
-read back from the row dbt stored; other checks: how many offending rows or groups), its
-band (the thresholds are vars in dbt_project.yml, see docs/validation.md) and pass / warn /
-fail. Exit code 0 when nothing failed at error level, 1 otherwise, 2 for bad input.
+`dbt test` of the data tests on the mart, on the models upstream of it and on the raw
+sources, with the window vars (without a window: everything), in one dbt call. Each check is
+reported with its measured value (rate checks: the percentage read back from the row dbt
+stored, which the project's on-run-end hook logs; other checks: how many offending rows or
+groups), its band (the thresholds are vars in dbt_project.yml, see docs/validation.md) and
+pass / warn / fail. Exit code 0 when nothing failed at error level, 1 otherwise, 2 for bad
+input. A backfill of one chunk builds its report from its build's results instead
+(report_from_run): the same tests, already run.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from typing import Any
 import yaml
 
 from driver.dates import parse_window
-from driver.dbt import run_dbt, window_vars
+from driver.dbt import DbtResult, run_dbt, window_vars
 from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
-from driver.project import PROJECT_DIR, TARGETS
+from driver.project import DEFAULT_SELECTION, PROJECT_DIR, TARGETS
 
-# What `validate` tests: the mart's tests and the raw sources' tests (not unit tests).
-SELECTION = ["player_game_summary", "source:nba_raw"]
+# What `validate` tests: the data tests of the mart, of everything upstream of it and of the
+# raw sources (not unit tests): the same tests a backfill's build runs.
+SELECTION = DEFAULT_SELECTION
 # Rate checks return one measurement row (tests/generic/*): their `failures` is a
 # severity level, and the measured percentage is read back from the stored row.
 RATE_TESTS = frozenset({"null_rate_in_band", "coverage_at_least"})
@@ -276,27 +280,18 @@ def _measured_text(rows: list[dict[str, Any]] | None) -> str | None:
     )
 
 
-def _read_measurements(
-    relations: list[str], target: str, run_dir: Path, vars_json: str | None
-) -> dict[str, list[dict[str, Any]]]:
-    """The stored measurement rows of the rate checks, read through dbt (any adapter)."""
-    if not relations:
-        return {}
-    macro_args = json.dumps({"relations": relations})
-    res = run_dbt(
-        ["run-operation", "validation_measurements", "--args", macro_args],
-        target=target,
-        run_dir=run_dir,  # same target dir: dbt reuses the partial parse
-        vars_json=vars_json,
-    )
-    for line in res.output.splitlines():
+def _measurements(result: DbtResult) -> dict[str, list[dict[str, Any]]]:
+    """The rate checks' stored rows, as the project's on-run-end hook logged them
+    (macros/validation/log_validation_measurements.sql) during this dbt call."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for line in result.log_text().splitlines():
         idx = line.find(_MEASUREMENTS_MARK)
         if idx >= 0:
             try:
-                return dict(json.loads(line[idx + len(_MEASUREMENTS_MARK) :]))
+                found = dict(json.loads(line[idx + len(_MEASUREMENTS_MARK) :]))
             except json.JSONDecodeError:
-                break
-    return {}
+                continue
+    return found
 
 
 def _tail(text: str, lines: int = 15) -> str:
@@ -319,7 +314,6 @@ def validate_window(
         raise UsageError(f"--target must be one of {', '.join(TARGETS)}, got {target!r}")
     run_dir = Path(run_dir)
     vars_json = window_vars(start, end) if start is not None else None
-    report = ValidationReport(start=start, end=end, target=target, run_dir=run_dir)
 
     res = run_dbt(
         ["test", "--select", *SELECTION, "--resource-type", "test"],
@@ -327,6 +321,16 @@ def validate_window(
         run_dir=run_dir,
         vars_json=vars_json,
     )
+    return report_from_run(res, start=start, end=end, target=target, run_dir=run_dir)
+
+
+def report_from_run(
+    res: DbtResult, *, start: str | None, end: str | None, target: str, run_dir: Path
+) -> ValidationReport:
+    """The report of the data tests a dbt call ran (`dbt test`, or a `dbt build` of the
+    validation selection over the same window): its run_results, manifest and logged
+    measurements, all under run_dir."""
+    report = ValidationReport(start=start, end=end, target=target, run_dir=run_dir)
     if not res.run_results:
         report.error = f"dbt exited {res.returncode} without run results:\n{_tail(res.output)}"
         return report
@@ -335,15 +339,8 @@ def validate_window(
     if manifest_file.exists():
         nodes = json.loads(manifest_file.read_text()).get("nodes", {})
 
-    results = res.run_results.get("results", [])
-    rate_relations = [
-        r["relation_name"]
-        for r in results
-        if r.get("relation_name")
-        and r.get("status") != "error"
-        and (nodes.get(r["unique_id"], {}).get("test_metadata") or {}).get("name") in RATE_TESTS
-    ]
-    measurements = _read_measurements(rate_relations, target, run_dir, vars_json)
+    results = [r for r in res.run_results.get("results", []) if r["unique_id"].startswith("test.")]
+    measurements = _measurements(res)
     project_vars = _project_vars()
 
     for r in results:
