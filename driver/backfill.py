@@ -1,8 +1,11 @@
 """Build a date window in chunks with dbt: parallel where the engine allows, resumable, retried.
 
 Each chunk runs `dbt build --select <selection>` with vars {start_date, end_date} as its own
-dbt process. State is kept in a JSON file (resume is the default); a summary and a JSON run
-report are written at the end, and the validation runs over the whole window.
+dbt process; the first chunk's build also runs the dbt unit tests. State is kept in a JSON
+file (resume is the default); a summary and a JSON run report are written at the end, and the
+validation report covers the whole window: a backfill of one chunk reports the tests its build
+ran (one dbt call in all), a backfill of several runs the data tests once more over the
+whole window at the end (checks that span chunks, failures stored for every chunk).
 
 Exit codes: 0 every chunk built and validation passed; 1 a chunk or the validation failed;
 2 bad usage or input (nothing run, nothing written); 130 interrupted.
@@ -26,13 +29,13 @@ from pathlib import Path
 from driver import progress as prog
 from driver.chunk_runner import CHUNK_VARS, ChunkEvents, ChunkRunner
 from driver.dates import parse_window
-from driver.dbt import window_vars
+from driver.dbt import DbtResult, window_vars
 from driver.dbt_output import error_text
 from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.orphans import end_leftover
 from driver.parse_once import SharedParse
 from driver.planning import UNITS, Chunking, plan_chunks
-from driver.project import PROJECT_DIR, TARGETS
+from driver.project import DEFAULT_SELECTION, PROJECT_DIR, TARGETS
 from driver.retry import RetryPolicy
 from driver.run_report import write_report
 from driver.scheduler import run_chunks
@@ -48,9 +51,8 @@ from driver.state import (
     now_iso,
     read_state,
 )
-from driver.unit_tests import run_unit_tests
+from driver.unit_tests import UnitTestRecord
 
-DEFAULT_SELECTION = ["+player_game_summary"]
 DEFAULT_CHUNK = "month"
 SERIAL_TARGETS = {"dev": "DuckDB allows one writer per database file"}
 DEFAULT_PARALLEL_WORKERS = 4
@@ -101,7 +103,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-fast", action="store_true", help="stop after the first failure")
     parser.add_argument("--skip-validation", action="store_true", help="skip the validation")
     parser.add_argument(
-        "--skip-unit-tests", action="store_true", help="skip the dbt unit tests (run once)"
+        "--skip-unit-tests",
+        action="store_true",
+        help="skip the dbt unit tests (otherwise run in the first chunk's build, unless they "
+        "passed before for the same project files, dbt versions, target and selection)",
     )
     parser.add_argument(
         "--parse-reuse",
@@ -298,14 +303,19 @@ def dry_run(plan: Plan) -> int:
     return EXIT_OK
 
 
-def _validate(plan: Plan, run_dir: Path) -> tuple[bool, str]:
-    try:
-        from driver.validate import validate_window
-    except ImportError as exc:
-        return False, f"validation unavailable ({exc}); rerun with --skip-validation to skip it"
-    report = validate_window(plan.start.isoformat(), plan.end.isoformat(), plan.target, run_dir)
-    text = report.render() if hasattr(report, "render") else str(report)
-    return bool(report.ok), text
+def _validate(plan: Plan, run_dir: Path, build: DbtResult | None) -> tuple[bool, str]:
+    """The validation report of the whole window: from `build` (the dbt build of the one
+    chunk that is the whole window, which ran every validation test) or a `dbt test` now."""
+    from driver.validate import report_from_run, validate_window
+
+    start, end = plan.start.isoformat(), plan.end.isoformat()
+    if build is not None and build.log_file is not None:
+        report = report_from_run(
+            build, start=start, end=end, target=plan.target, run_dir=build.log_file.parent.parent
+        )
+    else:
+        report = validate_window(start, end, plan.target, run_dir)
+    return report.ok, report.render()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -331,18 +341,23 @@ def run(args: argparse.Namespace) -> int:
     stopped_by: str | None = None
     parse_error: str | None = None
     unit_test_error: str | None = None
-
-    def unit_tests() -> str | None:
-        if args.skip_unit_tests:
-            return None
-        view.note("running the dbt unit tests once (no window vars)")
-        return run_unit_tests(plan.target, plan.selection, runs_dir / "unit_tests", cancel)
+    # One chunk that is the whole window: its build is the whole backfill (no up-front parse,
+    # failures stored, its test results are the validation report).
+    whole_window = len(plan.state.chunks) == 1
+    runner: ChunkRunner | None = None
+    unit_record = UnitTestRecord(plan.state_file.parent, plan.target, plan.selection)
+    run_unit_tests = not args.skip_unit_tests and not unit_record.passed()
+    if not args.skip_unit_tests and not run_unit_tests:
+        sys.stdout.write(
+            "  unit tests: passed before for this project, target and selection; not rerun "
+            f"(forget it: rm {unit_record.path})\n"
+        )
 
     with (
         interrupt_handler(cancel),
         prog.make_progress(tally, heartbeat=args.heartbeat_seconds) as view,
     ):
-        if plan.to_run:
+        if len(plan.to_run) > 1:  # parse once up front, fail early, reuse it in every chunk
             first = plan.state.chunks[plan.to_run[0]]
             last = plan.state.chunks[plan.to_run[-1]]
             reuse = args.parse_reuse and len(plan.to_run) > 1
@@ -366,7 +381,7 @@ def run(args: argparse.Namespace) -> int:
                         "them ephemeral / store no failures, or run with --workers 1."
                     )
         if plan.to_run and stopped_by is None and parse_error is None:
-            runner = ChunkRunner(
+            runner = chunk_runner = ChunkRunner(
                 target=plan.target,
                 selection=plan.selection,
                 store=store,
@@ -387,18 +402,24 @@ def run(args: argparse.Namespace) -> int:
                 executable=parse.executable(),
                 extra_env=parse.env(),
                 timeout=args.chunk_timeout,
+                chunk_vars={} if whole_window else dict(CHUNK_VARS),
+                unit_tests=run_unit_tests,
             )
             result = run_chunks(
                 plan.to_run,
-                lambda i, fr: runner.run(i, full_refresh=fr),
+                lambda i, fr, lead: chunk_runner.run(i, full_refresh=fr, lead=lead),
                 workers=plan.workers,
                 cancel=cancel,
                 fail_fast=args.fail_fast,
                 full_refresh=plan.state.full_refresh_pending,
                 on_full_refresh_done=store.set_full_refresh_done,
-                after_first_success=unit_tests,
+                stop_after_lead_failure=chunk_runner.stop_reason,
             )
-            stopped_by, unit_test_error = result.stopped_by, result.error
+            stopped_by = result.stopped_by
+            if chunk_runner.unit_tests_passed:
+                unit_record.record()
+            if stopped_by == "unit tests failed":
+                unit_test_error = "; ".join(chunk_runner.unit_test_failures.values())
 
     state = store.snapshot()
     counts = state.counts()
@@ -409,11 +430,14 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(f"dbt parse failed, no chunk was run:\n{parse_error}\n")
     if unit_test_error:
         sys.stdout.write(
-            "dbt unit tests failed after the first chunk; no further chunk was launched:\n"
-            f"{unit_test_error}\n"
+            f"dbt unit tests failed in the first chunk's build ({unit_test_error}); no further "
+            "chunk was launched (the failure is below)\n"
         )
     elif complete and stopped_by != "interrupt" and not args.skip_validation:
-        validation_ok, validation_text = _validate(plan, runs_dir / "validation")
+        build = None
+        if whole_window and plan.selection == DEFAULT_SELECTION and runner is not None:
+            build = runner.results.get(0)
+        validation_ok, validation_text = _validate(plan, runs_dir / "validation", build)
     elapsed = time.monotonic() - began
 
     days_done = sum(c.days for c in state.chunks if c.status == SUCCESS)

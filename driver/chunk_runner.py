@@ -17,9 +17,11 @@ from driver.dbt import DbtResult, run_dbt, window_vars
 from driver.retry import RetryPolicy, classify
 from driver.state import FAILED, PENDING, RUNNING, SUCCESS, StateStore, now_iso
 
-# Chunks don't store test failures: parallel chunks would replace each other's failure
-# tables. The validation over the whole window, run once at the end, stores them.
+# When a backfill has several chunks, they don't store test failures: parallel chunks would
+# replace each other's failure tables. The validation over the whole window, run once at the
+# end, stores them. A backfill of one chunk stores them: its build is the validation.
 CHUNK_VARS = {"store_failures_as": "ephemeral"}
+_FAILED = ("fail", "error", "runtime error")
 
 
 @dataclass
@@ -44,16 +46,28 @@ class ChunkRunner:
     extra_env: dict[str, str] | None = None
     executable: list[str] | None = None
     timeout: float | None = None
+    chunk_vars: dict = field(default_factory=lambda: dict(CHUNK_VARS))
+    unit_tests: bool = True
+    results: dict[int, DbtResult] = field(default_factory=dict)  # the last dbt run per chunk
+    unit_test_failures: dict[int, str] = field(default_factory=dict)
+    unit_tests_passed: bool = False  # a build that ran the unit tests succeeded
 
-    def build_args(self, full_refresh: bool) -> list[str]:
-        """`dbt build` of the selection without its unit tests: they run on fixtures, not on
-        the window, so the backfill runs them once (see driver.unit_tests), not per chunk."""
-        args = ["build", "--select", *self.selection, "--exclude-resource-type", "unit_test"]
+    def build_args(self, full_refresh: bool, unit_tests: bool) -> list[str]:
+        """`dbt build` of the selection. Unit tests check model logic on fixtures, not on the
+        window, so only lead chunks (see driver.scheduler) run them: in effect once."""
+        args = ["build", "--select", *self.selection]
+        if not unit_tests:
+            args += ["--exclude-resource-type", "unit_test"]
         return [*args, "--full-refresh"] if full_refresh else args
 
-    def run(self, index: int, *, full_refresh: bool = False) -> str:
+    def stop_reason(self, index: int) -> str | None:
+        """Why no further chunk should run after lead chunk `index` failed, if it should not."""
+        return "unit tests failed" if index in self.unit_test_failures else None
+
+    def run(self, index: int, *, full_refresh: bool = False, lead: bool = False) -> str:
         """Run chunk `index` to a final status for this run: success, failed or pending."""
         chunk = self.store.state.chunks[index]
+        unit_tests = lead and self.unit_tests
         run_dir = self.runs_dir / f"chunk_{chunk.start}_{chunk.end}"
         attempt = 0
         while True:
@@ -66,10 +80,10 @@ class ChunkRunner:
             self.prepare_run_dir(run_dir)
             began = time.monotonic()
             result = run_dbt(
-                self.build_args(full_refresh),
+                self.build_args(full_refresh, unit_tests),
                 target=self.target,
                 run_dir=run_dir,
-                vars_json=window_vars(chunk.start, chunk.end, CHUNK_VARS),
+                vars_json=window_vars(chunk.start, chunk.end, self.chunk_vars),
                 env=self.extra_env,
                 executable=self.executable,
                 timeout=self.timeout,
@@ -77,10 +91,20 @@ class ChunkRunner:
                 on_start=lambda pid: self._set_pid(index, pid),
             )
             seconds = round(time.monotonic() - began, 2)
+            self.results[index] = result
+            failed_units = [
+                r["unique_id"]
+                for r in (result.run_results or {}).get("results", [])
+                if str(r.get("unique_id", "")).startswith("unit_test.")
+                and r.get("status") in _FAILED
+            ]
+            if failed_units and not result.ok:
+                self.unit_test_failures[index] = ", ".join(failed_units)
             if result.cancelled:
                 self._finish(index, PENDING, seconds, error="interrupted; resume redoes it")
                 return PENDING
             if result.ok:
+                self.unit_tests_passed = self.unit_tests_passed or unit_tests
                 self._finish(index, SUCCESS, seconds, result=result)
                 return SUCCESS
             error = dbt_output.error_text(result)

@@ -1,9 +1,10 @@
 """Run chunks over a pool of workers.
 
 Chunks run one at a time until one succeeds: that first chunk may create the target table
-(or full-refresh it), and parallel first builds would race to create it. Then
-`after_first_success` runs once (the unit tests: they need the relations the first chunk
-built); if it returns an error, no further chunk is launched. Then up to
+(or full-refresh it), and parallel first builds would race to create it. These serial chunks
+are the "lead" ones (run_one is told so: the driver runs the dbt unit tests in a lead chunk's
+build). After a lead chunk fails, `stop_after_lead_failure` may give a reason to launch no
+further chunk (its unit tests failed: every chunk would fail the same way). Then up to
 `workers` run at once. A set cancel event stops launching new chunks (running ones are ended
 by run_dbt); fail_fast stops launching after the first failure.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from driver.state import FAILED, SUCCESS
 
-RunOne = Callable[[int, bool], str]  # (chunk index, full_refresh) -> final status
+RunOne = Callable[[int, bool, bool], str]  # (chunk index, full_refresh, lead) -> final status
 
 
 @dataclass
@@ -25,7 +26,6 @@ class ScheduleResult:
     launched: list[int]
     not_launched: list[int]
     stopped_by: str | None = None  # "interrupt", "fail-fast", "unit tests failed"
-    error: str | None = None
 
 
 def run_chunks(
@@ -37,7 +37,7 @@ def run_chunks(
     fail_fast: bool = False,
     full_refresh: bool = False,
     on_full_refresh_done: Callable[[], None] = lambda: None,
-    after_first_success: Callable[[], str | None] = lambda: None,
+    stop_after_lead_failure: Callable[[int], str | None] = lambda index: None,
 ) -> ScheduleResult:
     queue = list(indexes)
     launched: list[int] = []
@@ -52,24 +52,21 @@ def run_chunks(
             break
         index = queue.pop(0)
         launched.append(index)
-        status = run_one(index, refresh_pending)
+        status = run_one(index, refresh_pending, True)
         if status == SUCCESS:
             have_success = True
             if refresh_pending:
                 refresh_pending = False
                 on_full_refresh_done()
+        elif status == FAILED and (reason := stop_after_lead_failure(index)):
+            stopped_by = reason
+            break
         elif status == FAILED and fail_fast:
             stopped_by = "fail-fast"
             break
         elif status not in (SUCCESS, FAILED):
             stopped_by = "interrupt"
             break
-
-    error = None
-    if have_success and not stopped_by and not cancel.is_set():
-        error = after_first_success()
-        if error is not None:
-            stopped_by = "unit tests failed" if not cancel.is_set() else "interrupt"
 
     if have_success and not stopped_by:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="chunk") as pool:
@@ -81,7 +78,7 @@ def run_chunks(
                         break
                     index = queue.pop(0)
                     launched.append(index)
-                    running[pool.submit(run_one, index, False)] = index
+                    running[pool.submit(run_one, index, False, False)] = index
                 if not running:
                     break
                 done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
@@ -91,4 +88,4 @@ def run_chunks(
                         stopped_by = "fail-fast"
                 if cancel.is_set() and stopped_by is None:
                     stopped_by = "interrupt"
-    return ScheduleResult(launched, queue, stopped_by, error)
+    return ScheduleResult(launched, queue, stopped_by)

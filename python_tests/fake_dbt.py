@@ -8,7 +8,7 @@ Set NBA_DBT_EXECUTABLE to this file. Behaviour comes from env vars:
                            BigQuery rate limit (markers kept in FAKE_DBT_STATE_DIR)
   FAKE_DBT_SLEEP           seconds a build takes (default 0)
   FAKE_DBT_PARSE_FAIL      "1": `dbt parse` fails with a compile error
-  FAKE_DBT_UNIT_FAIL       "1": `dbt test` (the unit tests) fails
+  FAKE_DBT_UNIT_FAIL       "1": a build that runs the unit tests fails on one
 Writes run_results.json into --target-path with rows_affected = 10 per day of the window.
 """
 
@@ -34,7 +34,9 @@ def _log(entry: dict) -> None:
             fh.write(json.dumps(entry) + "\n")
 
 
-def _results(target_path: Path, status: str, rows: int, message: str) -> None:
+def _results(
+    target_path: Path, status: str, rows: int, message: str, unit_status: str | None = None
+) -> None:
     target_path.mkdir(parents=True, exist_ok=True)
     payload = {
         "results": [
@@ -47,6 +49,9 @@ def _results(target_path: Path, status: str, rows: int, message: str) -> None:
             {"unique_id": "model.fake.view", "status": "success", "adapter_response": {}},
         ]
     }
+    if unit_status is not None:
+        unit = {"unique_id": "unit_test.fake.mart.parses_minutes", "status": unit_status}
+        payload["results"].append({**unit, "message": message, "adapter_response": {}})
     (target_path / "run_results.json").write_text(json.dumps(payload))
 
 
@@ -79,9 +84,10 @@ def main(argv: list[str]) -> int:
         _log({**entry, "outcome": "compiled", "t1": time.time()})
         return 0
 
-    if command == "test" and os.environ.get("FAKE_DBT_UNIT_FAIL") == "1":
+    unit_tests = command == "build" and "unit_test" not in argv  # not excluded: they run
+    if unit_tests and os.environ.get("FAKE_DBT_UNIT_FAIL") == "1":
         message = "Failure in unit_test parses_minutes (models/mart.yml)\n  actual differs"
-        _results(target_path, "fail", 0, message)
+        _results(target_path, "skipped", 0, message, unit_status="fail")
         print(f"Completed with 1 error, 0 partial successes, and 0 warnings:\n\n{message}\n")
         _log({**entry, "outcome": "failed", "t1": time.time()})
         return 1
@@ -105,7 +111,7 @@ def main(argv: list[str]) -> int:
         _log({**entry, "outcome": "failed", "t1": time.time()})
         return 1
     days = (dt.date.fromisoformat(end) - dt.date.fromisoformat(start)).days + 1 if start else 1
-    _results(target_path, "success", 10 * days, "OK")
+    _results(target_path, "success", 10 * days, "OK", unit_status="pass" if unit_tests else None)
     print("Completed successfully\nDone. PASS=2 WARN=0 ERROR=0 SKIP=0 TOTAL=2")
     _log({**entry, "outcome": "success", "t1": time.time()})
     return 0

@@ -146,11 +146,10 @@ def test_parallel_on_bigquery_first_chunk_alone_then_overlap_full_refresh_once(
     first = min(builds, key=lambda c: c["t0"])
     assert first["start"] == "2022-01-01" and "--full-refresh" in first["argv"]
     assert all("--full-refresh" not in c["argv"] for c in builds if c is not first)
-    assert all("unit_test" in c["argv"] for c in builds)  # excluded from chunk builds
-    tests = [c for c in log if c["command"] == "test"]  # ... and run once after the first
-    assert len(tests) == 1 and first["t1"] <= tests[0]["t0"] <= min(
-        c["t0"] for c in builds if c is not first
-    )
+    # the unit tests run once, in the first chunk's build, and are excluded from the others
+    assert "unit_test" not in first["argv"]
+    assert all("unit_test" in c["argv"] for c in builds if c is not first)
+    assert not [c for c in log if c["command"] == "test"]
     assert all(c["t0"] >= first["t1"] for c in builds if c is not first)
     peak = max(sum(1 for o in builds if o["t0"] <= c["t0"] < o["t1"]) for c in builds)
     assert 2 <= peak <= 3
@@ -210,11 +209,35 @@ def test_failing_unit_tests_stop_after_the_first_chunk(
 ) -> None:
     monkeypatch.setenv("FAKE_DBT_UNIT_FAIL", "1")
     assert backfill(fake, "--chunk-days", "7", "--target", "bq_local") == 1
-    assert "unit_test parses_minutes" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "unit tests failed in the first chunk's build" in out
+    assert "unit_test parses_minutes" in out  # dbt's failure text
     state = read_state(fake / "state.json")
-    assert state is not None and [c.status for c in state.chunks] == [SUCCESS] + [PENDING] * 4
-    test_call = next(c for c in calls(fake) if c["command"] == "test")
-    assert "--vars" not in test_call["argv"]  # unit tests run without a window
+    assert state is not None and [c.status for c in state.chunks] == [FAILED] + [PENDING] * 4
+    builds = [c for c in calls(fake) if c["command"] == "build"]
+    assert len(builds) == 1 and builds[0]["start"] == "2022-01-01"
+
+    monkeypatch.delenv("FAKE_DBT_UNIT_FAIL")  # fixed: the resume runs them again, then the rest
+    before = len(calls(fake))
+    assert backfill(fake, "--target", "bq_local") == 0
+    builds = [c for c in calls(fake)[before:] if c["command"] == "build"]
+    assert [("unit_test" in c["argv"]) for c in builds] == [False, True, True, True, True]
+
+
+def test_skip_unit_tests_excludes_them_from_every_build(fake: Path) -> None:
+    assert backfill(fake, "--chunk-days", "7", "--skip-unit-tests") == 0
+    builds = [c for c in calls(fake) if c["command"] == "build"]
+    assert len(builds) == 5 and all("unit_test" in c["argv"] for c in builds)
+
+
+def test_one_chunk_is_one_dbt_call_storing_failures(fake: Path) -> None:
+    """The whole window in one chunk: no up-front parse, the unit tests in the build, test
+    failures stored (no store_failures_as override), and nothing else run."""
+    assert backfill(fake) == 0  # January 2022, month chunks: one chunk
+    log = calls(fake)
+    assert [c["command"] for c in log] == ["build"]
+    assert "unit_test" not in log[0]["argv"]
+    assert "store_failures_as" not in log[0]["argv"][log[0]["argv"].index("--vars") + 1]
 
 
 def test_status_prints_counts_and_errors(
@@ -275,3 +298,44 @@ def test_window_dependence_finds_sql_nodes_and_refuses_yaml_ones() -> None:
     assert same.files == ["p://models/mart.sql"] and same.unsafe is None
     differs = window_dependence(manifest(["a"], "w1"), manifest(["b"], "w2"))
     assert differs.unsafe and "test.p.t" in differs.unsafe
+
+
+def test_unit_tests_rerun_only_after_the_project_changes(
+    fake: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def unit_tests_in_builds(since: int) -> list[bool]:
+        builds = [c for c in calls(fake)[since:] if c["command"] == "build"]
+        return ["unit_test" not in c["argv"] for c in builds]
+
+    assert backfill(fake, "--no-resume") == 0
+    assert unit_tests_in_builds(0) == [True]
+    before = len(calls(fake))
+    assert backfill(fake, "--no-resume") == 0  # same project, target, selection: not rerun
+    assert unit_tests_in_builds(before) == [False]
+    assert "passed before" in capsys.readouterr().out
+
+    # Any change to what dbt parses (here: a different fingerprint) runs them again.
+    monkeypatch.setattr("driver.unit_tests.project_fingerprint", lambda *parts: "changed")
+    before = len(calls(fake))
+    assert backfill(fake, "--no-resume") == 0
+    assert unit_tests_in_builds(before) == [True]
+
+
+def test_project_fingerprint_follows_the_files_dbt_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from driver import project
+
+    for name in ("models", "macros", "tests"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "dbt_project.yml").write_text("name: x\n")
+    (tmp_path / "models" / "m.sql").write_text("select 1")
+    monkeypatch.setattr(project, "PROJECT_DIR", tmp_path)
+    monkeypatch.setenv("DBT_PROFILES_DIR", str(tmp_path))
+    first = project.project_fingerprint("dev")
+    assert project.project_fingerprint("dev") == first
+    assert project.project_fingerprint("prod") != first
+    (tmp_path / "README.md").write_text("not read by dbt")
+    assert project.project_fingerprint("dev") == first
+    (tmp_path / "macros" / "new.sql").write_text("{% macro m() %}1{% endmacro %}")
+    assert project.project_fingerprint("dev") != first

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -123,6 +124,48 @@ def test_quarter_in_7_day_chunks_equals_one_window_build(
     assert all(c.rows is None for c in state.chunks)  # dbt-duckdb reports no rows_affected
     report = json.loads(next(state_file.parent.glob("run_*.json")).read_text())
     assert report["run"]["exit_code"] == 0 and report["run"]["validation_ok"] is True
+
+
+def _report_lines(output: str) -> list[str]:
+    """The rows of the plain validation table (status, check, measured, band)."""
+    return sorted(line for line in output.splitlines() if re.match(r"(PASS|WARN|FAIL)  ", line))
+
+
+def test_one_chunk_is_one_dbt_build_whose_tests_are_the_validation(
+    db: Path, reference_db: Path, tmp_path: Path
+) -> None:
+    """The whole window in one chunk: one dbt call (no up-front parse, unit tests in the
+    build, no second test run), and its report is what `validate` reports for the window."""
+    state_file = tmp_path / "bf" / "state.json"
+    args = ["backfill", "--start-date", QUARTER[0], "--end-date", QUARTER[1], "--chunk-days",
+            "90", "--state-file", str(state_file), "--no-resume"]  # fmt: skip
+    proc = _driver(db, *args)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
+    assert _rows(db, *QUARTER) == _rows(reference_db, *QUARTER)
+    report = json.loads(next(state_file.parent.glob("run_*.json")).read_text())
+    runs = Path(report["run"]["runs_dir"])
+    assert [p.name for p in runs.iterdir()] == [f"chunk_{QUARTER[0]}_{QUARTER[1]}"]
+    results = json.loads((runs / f"chunk_{QUARTER[0]}_{QUARTER[1]}/target/run_results.json")
+                         .read_text())["results"]  # fmt: skip
+    assert sum(r["unique_id"].startswith("unit_test.") for r in results) >= 9
+    lines = _report_lines(out)
+    assert len(lines) == sum(r["unique_id"].startswith("test.") for r in results) > 60
+    null_rate = next(line for line in lines if "Minutes NULL share" in line)
+    assert "% (" in null_rate, null_rate  # the measurement the on-run-end hook logged
+
+    validate = _driver(db, "validate", "--start-date", QUARTER[0], "--end-date", QUARTER[1])
+    assert validate.returncode == 0, validate.stdout[-4000:]
+    assert _report_lines(validate.stdout) == lines
+
+    # A second run with the same state dir: the unit tests passed for this project already.
+    proc = _driver(db, *args)
+    assert proc.returncode == 0 and "not rerun" in proc.stdout, proc.stdout[-4000:]
+    again = sorted(state_file.parent.glob("run_*.json"))[-1]
+    runs = Path(json.loads(again.read_text())["run"]["runs_dir"])
+    results = json.loads(next(runs.glob("chunk_*/target/run_results.json")).read_text())
+    assert not [r for r in results["results"] if r["unique_id"].startswith("unit_test.")]
+    assert _report_lines(proc.stdout) == lines
 
 
 def test_sigkill_mid_run_then_resume_gives_the_same_table(
