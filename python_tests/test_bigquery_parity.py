@@ -315,6 +315,16 @@ def test_player_game_summary_identical_on_bigquery_and_duckdb(builds: Builds) ->
 
 
 @needs_emulator
+def test_validation_on_bigquery_reports_measured_rates(builds: Builds) -> None:
+    """`validate` on the emulator: every check ran, and the rate checks show the percentage
+    the on-run-end hook read back from their stored rows (one union query on BigQuery)."""
+    report = (builds.work / "validate_bq.log").read_text()
+    assert "validation OK" in report, report[-3000:]
+    null_rate = next(line for line in report.splitlines() if "Minutes NULL share" in line)
+    assert re.search(r"\d+\.\d\d% \(\d+ of \d+ rows\)", null_rate), null_rate
+
+
+@needs_emulator
 def test_comparison_reports_a_single_changed_value(builds: Builds) -> None:
     sql = f"select * from {MART} where game_date between date '{START}' and date '{END}'"
     rows = duckdb_rows(builds.duckdb_path, sql)

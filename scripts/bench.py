@@ -307,7 +307,8 @@ def split_times(times: dict[str, float]) -> dict[str, Any]:
         "models_s": round(kinds["model"], 2),
         "data_tests_s": round(kinds["test"], 2),
         "unit_tests_s": round(kinds["unit_test"], 2),
-        "slowest": {uid.split(".")[2][:60]: s for uid, s in top},
+        # model/test name, or model.test for a unit test (its id has both)
+        "slowest": {uid.split(".", 2)[2][:60]: s for uid, s in top},
     }
 
 
