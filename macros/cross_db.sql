@@ -71,3 +71,16 @@
 {% macro bigquery__safe_divide(numerator, denominator) -%}
     safe_divide({{ numerator }}, {{ denominator }})
 {%- endmacro %}
+
+{#- Every column of the row but `columns`: DuckDB's `* exclude (...)`, BigQuery's `* except (...)`. -#}
+{% macro star_except(columns) -%}
+    {{ return(adapter.dispatch('star_except', 'nba_analytics')(columns)) }}
+{%- endmacro %}
+
+{% macro default__star_except(columns) -%}
+    * exclude ({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro bigquery__star_except(columns) -%}
+    * except ({{ columns | join(', ') }})
+{%- endmacro %}

@@ -56,6 +56,22 @@
     row_number() over (partition by {{ key_columns | join(', ') }} order by {{ order_by }})
 {%- endmacro %}
 
+{#- The latest version of each key of `relation` (a CTE): the rows that rank first by
+    version_rank, with every column but the rank. `where` filters rows before ranking. -#}
+{% macro latest_version(relation, key_columns, order_by='processed_at desc', where=none) -%}
+    select {{ star_except(['_version_rank']) }}
+    from (
+        select
+            {{ relation }}.*,
+            {{ version_rank(key_columns, order_by) }} as _version_rank
+        from {{ relation }}
+        {%- if where %}
+        where {{ where }}
+        {%- endif %}
+    ) as ranked
+    where _version_rank = 1
+{%- endmacro %}
+
 {#- The away / home team of a standard game id (YYYYMMDD_AWAY_HOME). -#}
 {% macro game_id_away_team(game_id) -%}
     {{ dbt.split_part(game_id, "'_'", 2) }}

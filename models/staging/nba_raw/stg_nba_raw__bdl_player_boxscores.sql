@@ -17,45 +17,8 @@ normalized as (
         nullif(trim(team_abbr), '') as team_abbr,
         nullif(trim(player_full_name), '') as player_full_name,
         minutes as minutes_raw,
-        points,
-        assists,
-        rebounds,
-        steals,
-        blocks,
-        turnovers,
-        personal_fouls,
-        field_goals_made,
-        field_goals_attempted,
-        three_pointers_made,
-        three_pointers_attempted,
-        free_throws_made,
-        free_throws_attempted,
-        processed_at
-    from source
-),
-
-versions as (
-    select
-        normalized.*,
-        {{ version_rank(['game_id', 'player_lookup']) }} as _version_rank
-    from normalized
-    where player_lookup is not null and game_id is not null and game_date is not null
-),
-
-final as (
-    select
-        game_id,
-        player_lookup,
-        game_date,
-        season_year,
-        game_status,
-        home_team_abbr,
-        away_team_abbr,
-        team_abbr,
-        player_full_name,
-        minutes_raw,
-        {{ parse_minutes('minutes_raw') }} as minutes_played,
-        {{ minutes_parse_status('minutes_raw') }} as minutes_parse_status,
+        {{ parse_minutes('minutes') }} as minutes_played,
+        {{ minutes_parse_status('minutes') }} as minutes_parse_status,
         points,
         assists,
         rebounds as total_rebounds,
@@ -70,8 +33,14 @@ final as (
         free_throws_made,
         free_throws_attempted,
         processed_at
-    from versions
-    where _version_rank = 1
+    from source
+),
+
+final as (
+    {{ latest_version(
+        'normalized', ['game_id', 'player_lookup'],
+        where='player_lookup is not null and game_id is not null and game_date is not null'
+    ) }}
 )
 
 select * from final

@@ -5,11 +5,8 @@ with source as (
     where {{ in_window('game_date') }}
 ),
 
-versions as (
-    select
-        source.*,
-        {{ version_rank(['game_id', 'event_id']) }} as _version_rank
-    from source
+latest as (
+    {{ latest_version('source', ['game_id', 'event_id']) }}
 ),
 
 final as (
@@ -41,8 +38,7 @@ final as (
         coalesce(lower(trim(event_subtype)) = 'free throw 1/1', false) as is_and1_free_throw,
         data_source,
         processed_at
-    from versions
-    where _version_rank = 1
+    from latest
 )
 
 select * from final

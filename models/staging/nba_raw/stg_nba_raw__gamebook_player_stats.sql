@@ -17,49 +17,8 @@ normalized as (
         lower(trim(player_status)) as player_status,
         nullif(trim(dnp_reason), '') as dnp_reason,
         minutes as minutes_raw,
-        points,
-        field_goals_made,
-        field_goals_attempted,
-        three_pointers_made,
-        three_pointers_attempted,
-        free_throws_made,
-        free_throws_attempted,
-        offensive_rebounds,
-        defensive_rebounds,
-        total_rebounds,
-        assists,
-        steals,
-        blocks,
-        turnovers,
-        personal_fouls,
-        plus_minus,
-        processed_at
-    from source
-),
-
-versions as (
-    select
-        normalized.*,
-        {{ version_rank(['game_id', 'player_lookup']) }} as _version_rank
-    from normalized
-    where player_lookup is not null and game_id is not null and game_date is not null
-),
-
-final as (
-    select
-        game_id,
-        player_lookup,
-        game_date,
-        season_year,
-        home_team_abbr,
-        away_team_abbr,
-        team_abbr,
-        player_full_name,
-        player_status,
-        dnp_reason,
-        minutes_raw,
-        {{ parse_minutes('minutes_raw') }} as minutes_played,
-        {{ minutes_parse_status('minutes_raw') }} as minutes_parse_status,
+        {{ parse_minutes('minutes') }} as minutes_played,
+        {{ minutes_parse_status('minutes') }} as minutes_parse_status,
         points,
         field_goals_made,
         field_goals_attempted,
@@ -77,8 +36,14 @@ final as (
         personal_fouls,
         {{ parse_plus_minus('plus_minus') }} as plus_minus,
         processed_at
-    from versions
-    where _version_rank = 1
+    from source
+),
+
+final as (
+    {{ latest_version(
+        'normalized', ['game_id', 'player_lookup'],
+        where='player_lookup is not null and game_id is not null and game_date is not null'
+    ) }}
 )
 
 select * from final

@@ -4,11 +4,8 @@ with source as (
     where {{ in_window('game_date') }}
 ),
 
-versions as (
-    select
-        source.*,
-        {{ version_rank(['game_id'], 'game_status desc, processed_at desc') }} as _version_rank
-    from source
+latest as (
+    {{ latest_version('source', ['game_id'], 'game_status desc, processed_at desc') }}
 ),
 
 final as (
@@ -25,8 +22,7 @@ final as (
         home_team_score,
         away_team_score,
         processed_at
-    from versions
-    where _version_rank = 1
+    from latest
 )
 
 select * from final

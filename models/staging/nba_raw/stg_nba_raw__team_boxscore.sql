@@ -23,6 +23,8 @@ normalized as (
         season_year,
         is_home,
         minutes as minutes_raw,
+        {{ parse_minutes('minutes') }} as team_minutes,
+        {{ minutes_parse_status('minutes') }} as minutes_parse_status,
         fg_made,
         fg_attempted,
         three_pt_made,
@@ -42,41 +44,8 @@ normalized as (
     from id_parts
 ),
 
-versions as (
-    select
-        normalized.*,
-        {{ version_rank(['game_id', 'team_abbr']) }} as _version_rank
-    from normalized
-),
-
 final as (
-    select
-        game_id,
-        team_abbr,
-        game_date,
-        season_year,
-        is_home,
-        minutes_raw,
-        {{ parse_minutes('minutes_raw') }} as team_minutes,
-        {{ minutes_parse_status('minutes_raw') }} as minutes_parse_status,
-        fg_made,
-        fg_attempted,
-        three_pt_made,
-        three_pt_attempted,
-        ft_made,
-        ft_attempted,
-        offensive_rebounds,
-        defensive_rebounds,
-        total_rebounds,
-        assists,
-        steals,
-        blocks,
-        turnovers,
-        personal_fouls,
-        points,
-        processed_at
-    from versions
-    where _version_rank = 1
+    {{ latest_version('normalized', ['game_id', 'team_abbr']) }}
 )
 
 select * from final
