@@ -3,6 +3,13 @@
 -- NBA.com, else none (the game then has no rows here). The actors' lookups are matched to the
 -- box score of the same game: numeric id prefixes are gone in staging; suffix drift such as
 -- timhardaway vs timhardawayjr is matched here, within the same game and team.
+{#- The two play-by-play staging views share this shape; each game's events come from one. -#}
+{% set event_columns = [
+    'game_id', 'event_id', 'game_date', 'event_kind', 'data_source', 'shooter_lookup',
+    'shooter_team_abbr', 'shot_made', 'is_three_label', 'shot_distance_ft', 'x_tenths',
+    'y_tenths', 'assist_lookup', 'block_lookup', 'is_and1_free_throw'
+] %}
+
 with bigdataball as (
     select * from {{ ref('stg_nba_raw__bigdataball_play_by_play') }}
 ),
@@ -18,43 +25,15 @@ roster as (
 scoring_events as (
     select
         'bigdataball' as pbp_source,
-        bigdataball.game_id,
-        bigdataball.event_id,
-        bigdataball.game_date,
-        bigdataball.event_kind,
-        bigdataball.data_source,
-        bigdataball.shooter_lookup,
-        bigdataball.shooter_team_abbr,
-        bigdataball.shot_made,
-        bigdataball.is_three_label,
-        bigdataball.shot_distance_ft,
-        bigdataball.x_tenths,
-        bigdataball.y_tenths,
-        bigdataball.assist_lookup,
-        bigdataball.block_lookup,
-        bigdataball.is_and1_free_throw
+        {{ event_columns | join(', ') }}
     from bigdataball
-    where bigdataball.event_kind in ('field_goal', 'free_throw')
+    where event_kind in ('field_goal', 'free_throw')
     union all
     select
         'nbac_play_by_play' as pbp_source,
-        nbac.game_id,
-        nbac.event_id,
-        nbac.game_date,
-        nbac.event_kind,
-        nbac.data_source,
-        nbac.shooter_lookup,
-        nbac.shooter_team_abbr,
-        nbac.shot_made,
-        nbac.is_three_label,
-        nbac.shot_distance_ft,
-        nbac.x_tenths,
-        nbac.y_tenths,
-        nbac.assist_lookup,
-        nbac.block_lookup,
-        nbac.is_and1_free_throw
+        {{ event_columns | join(', ') }}
     from nbac
-    where nbac.event_kind in ('field_goal', 'free_throw')
+    where event_kind in ('field_goal', 'free_throw')
 ),
 
 game_shot_counts as (
