@@ -305,14 +305,12 @@ def dry_run(plan: Plan) -> int:
 
 def _validate(plan: Plan, run_dir: Path, build: DbtResult | None) -> tuple[bool, str]:
     """The validation report of the whole window: from `build` (the dbt build of the one
-    chunk that is the whole window, which ran every validation test) or a `dbt test` now."""
-    from driver.validate import report_from_run, validate_window
+    chunk that is the whole window) when it ran every validation test, else a `dbt test` now."""
+    from driver.validate import SELECTION, report_from_run, validate_window
 
     start, end = plan.start.isoformat(), plan.end.isoformat()
-    if build is not None and build.log_file is not None:
-        report = report_from_run(
-            build, start=start, end=end, target=plan.target, run_dir=build.log_file.parent.parent
-        )
+    if build is not None and plan.selection == SELECTION:
+        report = report_from_run(build, start=start, end=end, target=plan.target)
     else:
         report = validate_window(start, end, plan.target, run_dir)
     return report.ok, report.render()
@@ -344,7 +342,7 @@ def run(args: argparse.Namespace) -> int:
     # One chunk that is the whole window: its build is the whole backfill (no up-front parse,
     # failures stored, its test results are the validation report).
     whole_window = len(plan.state.chunks) == 1
-    runner: ChunkRunner | None = None
+    whole_window_build: DbtResult | None = None
     unit_record = UnitTestRecord(plan.state_file.parent, plan.target, plan.selection)
     run_unit_tests = not args.skip_unit_tests and not unit_record.passed()
     if not args.skip_unit_tests and not run_unit_tests:
@@ -360,7 +358,7 @@ def run(args: argparse.Namespace) -> int:
         if len(plan.to_run) > 1:  # parse once up front, fail early, reuse it in every chunk
             first = plan.state.chunks[plan.to_run[0]]
             last = plan.state.chunks[plan.to_run[-1]]
-            reuse = args.parse_reuse and len(plan.to_run) > 1
+            reuse = args.parse_reuse
             other = window_vars(last.start, last.end, CHUNK_VARS) if reuse else None
             t0 = time.monotonic()
             parsed = parse.run(
@@ -381,7 +379,7 @@ def run(args: argparse.Namespace) -> int:
                         "them ephemeral / store no failures, or run with --workers 1."
                     )
         if plan.to_run and stopped_by is None and parse_error is None:
-            runner = chunk_runner = ChunkRunner(
+            runner = ChunkRunner(
                 target=plan.target,
                 selection=plan.selection,
                 store=store,
@@ -407,19 +405,23 @@ def run(args: argparse.Namespace) -> int:
             )
             result = run_chunks(
                 plan.to_run,
-                lambda i, fr, lead: chunk_runner.run(i, full_refresh=fr, lead=lead),
+                lambda i, fr, lead: runner.run(i, full_refresh=fr, lead=lead),
                 workers=plan.workers,
                 cancel=cancel,
                 fail_fast=args.fail_fast,
                 full_refresh=plan.state.full_refresh_pending,
                 on_full_refresh_done=store.set_full_refresh_done,
-                stop_after_lead_failure=chunk_runner.stop_reason,
+                stop_after_lead_failure=runner.stop_reason,
             )
             stopped_by = result.stopped_by
-            if chunk_runner.unit_tests_passed:
+            if runner.unit_tests_passed:
                 unit_record.record()
             if stopped_by == "unit tests failed":
-                unit_test_error = "; ".join(chunk_runner.unit_test_failures.values())
+                unit_test_error = ", ".join(
+                    uid for index in runner.results for uid in runner.failed_unit_tests(index)
+                )
+            if whole_window:
+                whole_window_build = runner.results.get(0)
 
     state = store.snapshot()
     counts = state.counts()
@@ -434,10 +436,9 @@ def run(args: argparse.Namespace) -> int:
             "chunk was launched (the failure is below)\n"
         )
     elif complete and stopped_by != "interrupt" and not args.skip_validation:
-        build = None
-        if whole_window and plan.selection == DEFAULT_SELECTION and runner is not None:
-            build = runner.results.get(0)
-        validation_ok, validation_text = _validate(plan, runs_dir / "validation", build)
+        validation_ok, validation_text = _validate(
+            plan, runs_dir / "validation", whole_window_build
+        )
     elapsed = time.monotonic() - began
 
     days_done = sum(c.days for c in state.chunks if c.status == SUCCESS)

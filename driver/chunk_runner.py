@@ -21,7 +21,6 @@ from driver.state import FAILED, PENDING, RUNNING, SUCCESS, StateStore, now_iso
 # replace each other's failure tables. The validation over the whole window, run once at the
 # end, stores them. A backfill of one chunk stores them: its build is the validation.
 CHUNK_VARS = {"store_failures_as": "ephemeral"}
-_FAILED = ("fail", "error", "runtime error")
 
 
 @dataclass
@@ -49,8 +48,6 @@ class ChunkRunner:
     chunk_vars: dict = field(default_factory=lambda: dict(CHUNK_VARS))
     unit_tests: bool = True
     results: dict[int, DbtResult] = field(default_factory=dict)  # the last dbt run per chunk
-    unit_test_failures: dict[int, str] = field(default_factory=dict)
-    unit_tests_passed: bool = False  # a build that ran the unit tests succeeded
 
     def build_args(self, full_refresh: bool, unit_tests: bool) -> list[str]:
         """`dbt build` of the selection. Unit tests check model logic on fixtures, not on the
@@ -60,9 +57,19 @@ class ChunkRunner:
             args += ["--exclude-resource-type", "unit_test"]
         return [*args, "--full-refresh"] if full_refresh else args
 
+    def failed_unit_tests(self, index: int) -> list[str]:
+        """The unit tests that failed in chunk `index`'s last build."""
+        result = self.results.get(index)
+        return dbt_output.nodes(result, "unit_test", failed=True) if result else []
+
     def stop_reason(self, index: int) -> str | None:
         """Why no further chunk should run after lead chunk `index` failed, if it should not."""
-        return "unit tests failed" if index in self.unit_test_failures else None
+        return "unit tests failed" if self.failed_unit_tests(index) else None
+
+    @property
+    def unit_tests_passed(self) -> bool:
+        """A build that ran the unit tests succeeded."""
+        return any(r.ok and dbt_output.nodes(r, "unit_test") for r in self.results.values())
 
     def run(self, index: int, *, full_refresh: bool = False, lead: bool = False) -> str:
         """Run chunk `index` to a final status for this run: success, failed or pending."""
@@ -92,19 +99,10 @@ class ChunkRunner:
             )
             seconds = round(time.monotonic() - began, 2)
             self.results[index] = result
-            failed_units = [
-                r["unique_id"]
-                for r in (result.run_results or {}).get("results", [])
-                if str(r.get("unique_id", "")).startswith("unit_test.")
-                and r.get("status") in _FAILED
-            ]
-            if failed_units and not result.ok:
-                self.unit_test_failures[index] = ", ".join(failed_units)
             if result.cancelled:
                 self._finish(index, PENDING, seconds, error="interrupted; resume redoes it")
                 return PENDING
             if result.ok:
-                self.unit_tests_passed = self.unit_tests_passed or unit_tests
                 self._finish(index, SUCCESS, seconds, result=result)
                 return SUCCESS
             error = dbt_output.error_text(result)

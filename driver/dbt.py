@@ -32,21 +32,26 @@ class DbtResult:
     run_results: dict | None = field(default=None)
     cancelled: bool = False
     timed_out: bool = False
-    log_file: Path | None = None  # dbt's own log (debug level), shared by calls in a run dir
-    log_offset: int = 0  # where this call's lines begin in it
+    run_dir: Path | None = None  # holds target/ (run_results, manifest) and logs/
+    log_offset: int = 0  # where this call's lines begin in logs/dbt.log (shared by the dir's calls)
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and not self.cancelled and not self.timed_out
 
     def log_text(self) -> str:
-        """The lines this call wrote to dbt's log file ("" if there is none)."""
-        if self.log_file is None or not self.log_file.exists():
+        """The lines this call wrote to dbt's log file (debug level; "" if there is none)."""
+        log_file = dbt_log_file(self.run_dir) if self.run_dir is not None else None
+        if log_file is None or not log_file.exists():
             return ""
-        with open(self.log_file, "rb") as fh:
+        with open(log_file, "rb") as fh:
             size = fh.seek(0, os.SEEK_END)
             fh.seek(self.log_offset if self.log_offset <= size else 0)  # 0: dbt rotated it
             return fh.read().decode("utf-8", errors="replace")
+
+
+def dbt_log_file(run_dir: Path) -> Path:
+    return Path(run_dir) / "logs" / "dbt.log"
 
 
 def dbt_executable() -> list[str]:
@@ -120,7 +125,7 @@ def run_dbt(
     target_path.mkdir(parents=True, exist_ok=True)
     results_file = target_path / "run_results.json"
     results_file.unlink(missing_ok=True)  # never report a previous run's results
-    log_file = log_path / "dbt.log"
+    log_file = dbt_log_file(run_dir)
     log_offset = log_file.stat().st_size if log_file.exists() else 0
     if os.environ.get("NBA_DBT_EXECUTABLE") or not executable:
         executable = dbt_executable()
@@ -183,6 +188,6 @@ def run_dbt(
         run_results,
         cancelled=cancelled,
         timed_out=timed_out,
-        log_file=log_file,
+        run_dir=run_dir,
         log_offset=log_offset,
     )

@@ -79,6 +79,20 @@ def _output_errors(output: str) -> str:
     return "\n".join(x for x in lines[-15:] if x.strip())
 
 
+def nodes(result: DbtResult, kind: str, *, failed: bool | None = None) -> list[str]:
+    """unique_ids of the `kind` nodes ("model", "test", "unit_test", ...) the call ran: all of
+    them, only the failed ones (failed=True) or only the others (failed=False)."""
+    found = []
+    for r in (result.run_results or {}).get("results", []):
+        uid = str(r.get("unique_id", ""))
+        if not uid.startswith(f"{kind}."):
+            continue
+        is_failed = str(r.get("status", "")).lower() in _FAILED_STATUSES
+        if failed is None or failed == is_failed:
+            found.append(uid)
+    return found
+
+
 def error_text(result: DbtResult) -> str:
     """The failing nodes with their messages, then dbt's error lines; never just 'exit 1'."""
     parts: list[str] = []

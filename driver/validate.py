@@ -321,22 +321,22 @@ def validate_window(
         run_dir=run_dir,
         vars_json=vars_json,
     )
-    return report_from_run(res, start=start, end=end, target=target, run_dir=run_dir)
+    return report_from_run(res, start=start, end=end, target=target)
 
 
 def report_from_run(
-    res: DbtResult, *, start: str | None, end: str | None, target: str, run_dir: Path
+    res: DbtResult, *, start: str | None, end: str | None, target: str
 ) -> ValidationReport:
     """The report of the data tests a dbt call ran (`dbt test`, or a `dbt build` of the
     validation selection over the same window): its run_results, manifest and logged
-    measurements, all under run_dir."""
-    report = ValidationReport(start=start, end=end, target=target, run_dir=run_dir)
+    measurements, all in the call's run dir."""
+    report = ValidationReport(start=start, end=end, target=target, run_dir=res.run_dir)
     if not res.run_results:
         report.error = f"dbt exited {res.returncode} without run results:\n{_tail(res.output)}"
         return report
-    manifest_file = run_dir / "target" / "manifest.json"
+    manifest_file = Path(res.run_dir or ".") / "target" / "manifest.json"
     nodes: dict[str, dict] = {}
-    if manifest_file.exists():
+    if res.run_dir is not None and manifest_file.exists():
         nodes = json.loads(manifest_file.read_text()).get("nodes", {})
 
     results = [r for r in res.run_results.get("results", []) if r["unique_id"].startswith("test.")]

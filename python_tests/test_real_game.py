@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 import real_game as rg
 
+from driver import dbt_output
 from driver.dbt import DbtResult, run_dbt, window_vars
 
 # The NBA's box score of this game lists only the 19 players who played (no DNP or inactive
@@ -204,11 +205,7 @@ class Build:
 
 
 def _unit_test_failures(result: DbtResult) -> list[str]:
-    return [
-        f"{node['unique_id']}: {node['status']}"
-        for node in (result.run_results or {}).get("results", [])
-        if node["unique_id"].startswith("unit_test.") and node["status"] in ("fail", "error")
-    ]
+    return dbt_output.nodes(result, "unit_test", failed=True)
 
 
 def _dbt_show_rows(result: DbtResult) -> list[dict[str, Any]]:
