@@ -12,8 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import RAW_MONTH, generate_raw
 
-from driver.generate import ARROW_TYPES, player_lookup
 from driver.project import PROJECT_DIR, load_contract
+from synth.players import player_lookup
+from synth.writer import ARROW_TYPES
 
 CONTRACT = load_contract("raw_tables")["tables"]
 KEYS = {
@@ -81,6 +82,39 @@ def postseason(raw_postseason_dir: Path) -> duckdb.DuckDBPyConnection:
 
 def _hashes(raw: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in raw.glob("*.parquet")}
+
+
+def _row_digests(raw: Path) -> dict[str, str]:
+    """Per table, a digest of its rows in file order (independent of Parquet encoding)."""
+    out = {}
+    for table in CONTRACT:
+        data = pq.read_table(raw / f"{table}.parquet")
+        h = hashlib.sha256()
+        for name in data.column_names:
+            h.update(name.encode())
+            h.update(repr(data.column(name).to_pylist()).encode())
+        out[table] = h.hexdigest()[:16]
+    return out
+
+
+# The month's rows (RAW_MONTH), messy and clean. A refactor of the generator keeps them; a
+# deliberate change to the data updates them in the same commit, saying what changed.
+MONTH_DIGESTS = {
+    "nbac_gamebook_player_stats": "f07bf660dac0a295",
+    "bdl_player_boxscores": "ba53a2e1b16c746c",
+    "bigdataball_play_by_play": "05eb3578f409fe43",
+    "nbac_play_by_play": "616dbaafd3a55c23",
+    "nbac_team_boxscore": "94084801541229ad",
+    "nbac_schedule": "8f9b75df514a38c7",
+}
+CLEAN_MONTH_DIGESTS = {
+    "nbac_gamebook_player_stats": "ff4f22cef7df1380",
+    "bdl_player_boxscores": "62bed4684c30bb0f",
+    "bigdataball_play_by_play": "92ef129f1c685e5f",
+    "nbac_play_by_play": "715c9f1fccf521da",
+    "nbac_team_boxscore": "2bdb76d4c9b23ded",
+    "nbac_schedule": "3b2829e274393655",
+}
 
 
 # --------------------------------------------------------------------------- contract
@@ -617,7 +651,9 @@ def test_messiness_is_present_by_default(season: duckdb.DuckDBPyConnection) -> N
 
 def test_clean_flag_turns_messiness_off(tmp_path: Path) -> None:
     start, end, seed = RAW_MONTH
-    con = _connect(generate_raw(tmp_path, start, end, seed, clean=True))
+    clean = generate_raw(tmp_path, start, end, seed, clean=True)
+    assert _row_digests(clean) == CLEAN_MONTH_DIGESTS
+    con = _connect(clean)
     assert _one(
         con,
         "select (select count(*) from nbac_gamebook_player_stats_raw) - "
@@ -631,6 +667,10 @@ def test_clean_flag_turns_messiness_off(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- determinism, windows
+
+
+def test_month_rows_are_pinned(raw_month_dir: Path) -> None:
+    assert _row_digests(raw_month_dir) == MONTH_DIGESTS
 
 
 def test_same_seed_gives_identical_files(raw_month_dir: Path, tmp_path: Path) -> None:
@@ -665,7 +705,7 @@ def test_cli_rejects_bad_input(tmp_path: Path) -> None:
         ["--start-date", "2022-03-01", "--end-date", "2022-03-02", "--seed", "-1"],
     ):
         proc = subprocess.run(
-            [sys.executable, "-m", "driver", "generate", *argv, "--out", str(tmp_path / "x")],
+            [sys.executable, "-m", "synth", *argv, "--out", str(tmp_path / "x")],
             cwd=PROJECT_DIR,
             capture_output=True,
             text=True,
@@ -678,7 +718,7 @@ def test_cli_rejects_bad_input(tmp_path: Path) -> None:
 
 def test_cli_writes_a_window(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "driver", "generate", "--start-date", "2022-07-01",
+        [sys.executable, "-m", "synth", "--start-date", "2022-07-01",
          "--end-date", "2022-07-31", "--seed", "3", "--out", str(tmp_path)],
         cwd=PROJECT_DIR, capture_output=True, text=True, check=False,
     )  # fmt: skip

@@ -1,0 +1,47 @@
+"""`python -m synth --start-date D --end-date D --seed N --out DIR [--clean]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from driver.dates import parse_window
+from driver.errors import EXIT_USAGE, UsageError
+from synth.constants import FIRST_SEASON, LAST_SEASON
+from synth.pipeline import generate
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--start-date", required=True, help="first game date, YYYY-MM-DD")
+    parser.add_argument("--end-date", required=True, help="last game date, YYYY-MM-DD")
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+    parser.add_argument("--clean", action="store_true", help="no injected messiness")
+
+
+def run(args: argparse.Namespace) -> int:
+    start, end = parse_window(args.start_date, args.end_date)
+    if args.seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+    first = start.year if start.month >= 10 else start.year - 1
+    last = end.year if end.month >= 10 else end.year - 1
+    if first < FIRST_SEASON or last > LAST_SEASON:
+        raise UsageError(f"seasons {FIRST_SEASON}-{LAST_SEASON} only; got {first}-{last}")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} exists and is not a directory")
+    counts = generate(args.seed, start, end, args.out, clean=args.clean)
+    for name, n in counts.items():
+        print(f"{name:32s} {n:>10,d} rows")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m synth", description=__doc__)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except UsageError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
