@@ -55,7 +55,9 @@
 {%- endmacro %}
 
 {#- Static partitions for BigQuery insert_overwrite: one date literal per day of the window
-    (none without a window: a build then replaces the partitions it produces). -#}
+    (none without a window: a build then replaces the partitions it produces). Called at run
+    time by the insert_overwrite override (macros/materializations/bigquery_insert_overwrite.sql),
+    never in a config(), so the parsed project does not depend on the window. -#}
 {% macro window_partitions() -%}
     {%- set w = window_bounds() -%}
     {%- if w.start is none -%}
@@ -67,13 +69,4 @@
         {%- do out.append(date_literal(w.start + modules.datetime.timedelta(days=i))) -%}
     {%- endfor -%}
     {{ return(out) }}
-{%- endmacro %}
-
-{#- incremental_predicates for the DuckDB window_replace strategy. -#}
-{% macro window_predicates(column='game_date') -%}
-    {%- set w = window_bounds() -%}
-    {%- if w.start is none -%}
-        {{ return([]) }}
-    {%- endif -%}
-    {{ return([column ~ ' between ' ~ date_literal(w.start) ~ ' and ' ~ date_literal(w.end)]) }}
 {%- endmacro %}

@@ -6,9 +6,7 @@
             {'field': 'game_date', 'data_type': 'date', 'granularity': 'day'}
             if target.type == 'bigquery' else none
         ),
-        partitions=window_partitions(),
         cluster_by=(['player_lookup', 'team_abbr'] if target.type == 'bigquery' else none),
-        incremental_predicates=window_predicates('game_date'),
         on_schema_change='fail',
     )
 }}
