@@ -50,26 +50,29 @@
     extract(year from {{ expr }})
 {%- endmacro %}
 
-{#- Rank versions of each logical row, latest first: raw tables are loaded by replacing one
-    game at a time, so a key can appear with several processed_at. Keep `_version_rank = 1`. -#}
-{% macro version_rank(key_columns, order_by='processed_at desc') -%}
-    row_number() over (partition by {{ key_columns | join(', ') }} order by {{ order_by }})
-{%- endmacro %}
-
-{#- The latest version of each key of `relation` (a CTE): the rows that rank first by
-    version_rank, with every column but the rank. `where` filters rows before ranking. -#}
+{#- The latest version of each key of `relation` (a CTE): raw tables are loaded by replacing one
+    game at a time, so a key can appear with several processed_at. Keeps the row that ranks
+    first by `order_by`, with every column but the rank; `where` filters rows before ranking. -#}
 {% macro latest_version(relation, key_columns, order_by='processed_at desc', where=none) -%}
     select {{ star_except(['_version_rank']) }}
     from (
         select
             {{ relation }}.*,
-            {{ version_rank(key_columns, order_by) }} as _version_rank
+            row_number() over (partition by {{ key_columns | join(', ') }} order by {{ order_by }})
+                as _version_rank
         from {{ relation }}
         {%- if where %}
         where {{ where }}
         {%- endif %}
     ) as ranked
     where _version_rank = 1
+{%- endmacro %}
+
+{#- The version of each game of a raw schedule relation that counts: the highest game_status
+    (final over in progress over scheduled), then the latest processed_at. The one rule for the
+    staging view and the tests that read the raw schedule. -#}
+{% macro latest_schedule_version(relation) -%}
+    {{ latest_version(relation, ['game_id'], 'game_status desc, processed_at desc') }}
 {%- endmacro %}
 
 {#- The away / home team of a standard game id (YYYYMMDD_AWAY_HOME). -#}

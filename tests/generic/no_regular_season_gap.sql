@@ -11,10 +11,7 @@
     ),
 
     versions as (
-        select
-            schedule_source.*,
-            {{ version_rank(['game_id'], 'game_status desc, processed_at desc') }} as _version_rank
-        from schedule_source
+        {{ latest_schedule_version('schedule_source') }}
     ),
 
     season_spans as (
@@ -23,8 +20,7 @@
             min(game_date) as span_start,
             max(game_date) as span_end
         from versions
-        where _version_rank = 1
-            and season_type = '{{ regular_season_type }}'
+        where season_type = '{{ regular_season_type }}'
         group by season_year
     ),
 

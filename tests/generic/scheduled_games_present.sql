@@ -1,6 +1,6 @@
 {#- Every final game of the schedule in the window has rows in the model.
-    `schedule` is the raw schedule (NBA ids, several versions per game): the latest,
-    highest-status version of each game counts, as in stg_nba_raw__schedule. The raw table is
+    `schedule` is the raw schedule (NBA ids, several versions per game): the version that
+    counts is latest_schedule_version's, as in stg_nba_raw__schedule. The raw table is
     read, not the staging view, because a view carries the window of its last build.
     Returns each missing game with its standard id. -#}
 {% test scheduled_games_present(model, schedule, final_status=3, model_key='game_id') %}
@@ -10,10 +10,7 @@
     ),
 
     versions as (
-        select
-            schedule_source.*,
-            {{ version_rank(['game_id'], 'game_status desc, processed_at desc') }} as _version_rank
-        from schedule_source
+        {{ latest_schedule_version('schedule_source') }}
     ),
 
     final_games as (
@@ -26,8 +23,7 @@
             home_team_tricode as home_team_abbr,
             game_status
         from versions
-        where _version_rank = 1
-            and game_status = {{ final_status }}
+        where game_status = {{ final_status }}
     ),
 
     built_games as (

@@ -5,7 +5,7 @@ with source as (
 ),
 
 latest as (
-    {{ latest_version('source', ['game_id'], 'game_status desc, processed_at desc') }}
+    {{ latest_schedule_version('source') }}
 ),
 
 final as (
