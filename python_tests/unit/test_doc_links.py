@@ -12,6 +12,7 @@ Plain file reads and regular expressions: no dbt, well under a second.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +32,9 @@ DOCS = REPO / "docs"
 DOMAIN = DOCS / "domain.md"
 
 TEXT_SUFFIXES = {".md", ".yml", ".yaml", ".sql", ".py"}
-# Not the project's own text: environments, build output, raw data, VCS.
-SKIP_DIRS = {"target", "data", "dbt_packages", "logs", "node_modules", "__pycache__", "warehouse"}
+# Not the project's own text: hidden folders (VCS, environments), build output, raw data.
+SKIP_TOP_DIRS = {"target", "data", "warehouse", "dbt_packages", "logs"}
+SKIP_DIRS = {"__pycache__", "node_modules"}
 
 FENCE = re.compile(r"^\s*(```|~~~)")
 INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -67,13 +69,16 @@ def markdown_docs() -> list[Path]:
 
 def text_files() -> Iterator[Path]:
     """The repository's own text files (.md, .yml, .sql, .py), without hidden or built folders."""
-    for path in sorted(REPO.rglob("*")):
-        relative = path.relative_to(REPO)
-        folders = relative.parts[:-1]
-        if any(p.startswith(".") or p in SKIP_DIRS or p.endswith(".egg-info") for p in folders):
-            continue
-        if path.suffix in TEXT_SUFFIXES and path.is_file():
-            yield path
+    for folder, subfolders, files in os.walk(REPO):
+        subfolders[:] = sorted(
+            d
+            for d in subfolders
+            if not (d.startswith(".") or d in SKIP_DIRS or d.endswith(".egg-info"))
+            and not (Path(folder) == REPO and d in SKIP_TOP_DIRS)
+        )
+        for name in sorted(files):
+            if Path(name).suffix in TEXT_SUFFIXES:
+                yield Path(folder) / name
 
 
 def prose_lines(path: Path) -> Iterator[tuple[int, str]]:
