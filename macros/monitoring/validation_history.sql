@@ -1,0 +1,187 @@
+{#- on-run-end hook (dbt_project.yml): every `dbt build` / `dbt test` that ran data tests
+    appends one row per check to nba_monitoring.validation_history, so the warehouse keeps the
+    table's validation history (backfill chunks, the final validation, `validate`, refreshes).
+    The table is created when missing and never replaced; rows are only inserted.
+
+    A row: the run (dbt invocation_id, start time, command, target), its window (vars
+    start_date / end_date, NULL = all dates), the check (name, test, severity), dbt's status,
+    the measured value (rate checks: the stored percentage, via rate_check_measurements;
+    other checks: the count of failing rows or groups), the band (pass bounds; rate checks also
+    their error bounds), the failing rows and where dbt stored them, and when it was recorded.
+    On BigQuery the table is partitioned by day of run_started_at. -#}
+
+{% macro validation_history_relation() -%}
+    {{ return(api.Relation.create(
+        database=target.database,
+        schema='nba_monitoring',
+        identifier='validation_history',
+        type='table')) }}
+{%- endmacro %}
+
+{#- The columns, in order, with their cross-database types. -#}
+{% macro validation_history_columns() -%}
+    {{ return([
+        ('run_id', dbt.type_string()),
+        ('run_started_at', dbt.type_timestamp()),
+        ('dbt_command', dbt.type_string()),
+        ('target_name', dbt.type_string()),
+        ('window_start', 'date'),
+        ('window_end', 'date'),
+        ('check_name', dbt.type_string()),
+        ('check_description', dbt.type_string()),
+        ('test_name', dbt.type_string()),
+        ('tested_model', dbt.type_string()),
+        ('severity', dbt.type_string()),
+        ('status', dbt.type_string()),
+        ('measured_value', dbt.type_float()),
+        ('measured_unit', dbt.type_string()),
+        ('band_min', dbt.type_float()),
+        ('band_max', dbt.type_float()),
+        ('error_min', dbt.type_float()),
+        ('error_max', dbt.type_float()),
+        ('failing_rows', dbt.type_bigint()),
+        ('population_rows', dbt.type_bigint()),
+        ('failures_relation', dbt.type_string()),
+        ('execution_seconds', dbt.type_float()),
+        ('recorded_at', dbt.type_timestamp()),
+    ]) }}
+{%- endmacro %}
+
+{% macro create_validation_history(relation) -%}
+    {{ return(adapter.dispatch('create_validation_history', 'nba_analytics')(relation)) }}
+{%- endmacro %}
+
+{% macro default__create_validation_history(relation) -%}
+    create table if not exists {{ relation }} (
+        {%- for name, type in validation_history_columns() %}
+        {{ name }} {{ type }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{% macro bigquery__create_validation_history(relation) -%}
+    create table if not exists {{ relation }} (
+        {%- for name, type in validation_history_columns() %}
+        {{ name }} {{ type }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    )
+    partition by date(run_started_at)
+    options (description = 'One row per data test per dbt build / test (on-run-end hook record_validation_history)')
+{%- endmacro %}
+
+{#- A string literal (NULL for none): quotes escaped as each dialect wants, one line. -#}
+{% macro history_literal(value) -%}
+    {%- if value is none -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- else -%}
+        {{ return(adapter.dispatch('history_literal', 'nba_analytics')(value | string | replace('\n', ' ') | replace('\r', ' '))) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__history_literal(text) -%}
+    '{{ text | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro bigquery__history_literal(text) -%}
+    '{{ text | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
+
+{#- A number literal of the given type (NULL for none or a non-number). -#}
+{% macro history_number(value, type) -%}
+    {%- if value is none or (value is string and modules.re.fullmatch('\s*-?[0-9]+(\.[0-9]+)?\s*', value) is none) -%}
+        cast(null as {{ type }})
+    {%- else -%}
+        cast({{ value | float if type == dbt.type_float() else value | int }} as {{ type }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A test argument with `{{ var('x') }}` in it (dbt keeps test kwargs unrendered), resolved. -#}
+{% macro history_resolve_var(value) -%}
+    {%- if value is string and 'var(' in value -%}
+        {%- set match = modules.re.fullmatch("\s*\{\{\s*var\(\s*['\"]([A-Za-z0-9_]+)['\"]\s*\)\s*\}\}\s*", value) -%}
+        {{ return(var(match.group(1)) if match else none) }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+{% macro record_validation_history(results) %}
+    {%- if execute and flags.WHICH in ('build', 'test', 'retry') -%}
+        {%- set tests = [] -%}
+        {%- for result in results -%}
+            {%- if result.node.resource_type == 'test'
+                and result.status in ('pass', 'warn', 'fail', 'error', 'skipped') -%}
+                {%- do tests.append(result) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if tests -%}
+            {%- set measurements = rate_check_measurements(results) -%}
+            {%- set relation = validation_history_relation() -%}
+            {%- do adapter.create_schema(relation) -%}
+            {%- do run_query(create_validation_history(relation)) -%}
+            {%- set float_type = dbt.type_float() -%}
+            {%- set int_type = dbt.type_bigint() -%}
+            {%- set started = run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') -%}
+            {%- set common = [
+                history_literal(invocation_id),
+                'cast(' ~ history_literal(started) ~ ' as ' ~ dbt.type_timestamp() ~ ')',
+                history_literal(flags.WHICH),
+                history_literal(target.name),
+                'cast(' ~ history_literal(var('start_date', none)) ~ ' as date)',
+                'cast(' ~ history_literal(var('end_date', none)) ~ ' as date)',
+            ] -%}
+            {%- set rows = [] -%}
+            {%- for result in tests -%}
+                {%- set node = result.node -%}
+                {%- set test_name = node.test_metadata.name if node.test_metadata is not none else 'singular' -%}
+                {%- set kwargs = node.test_metadata.kwargs if node.test_metadata is not none else {} -%}
+                {%- set stored = measurements.get(node.relation_name or '', []) -%}
+                {%- set tested = (node.refs[0].name if node.refs else (node.sources[0] | join('.') if node.sources else none)) -%}
+                {%- if test_name in ('null_rate_in_band', 'coverage_at_least') -%}
+                    {%- set m = stored[0] if stored else {} -%}
+                    {%- set measured = m.get('measured_pct') -%}
+                    {%- set unit = 'percent' -%}
+                    {%- set band = [m.get('pass_min_pct'), m.get('pass_max_pct'), m.get('error_min_pct'), m.get('error_max_pct')] -%}
+                    {%- set failing = (m.get('population_rows') - m.get('matching_rows')) if test_name == 'coverage_at_least' and m.get('population_rows') is not none
+                        else m.get('matching_rows') -%}
+                    {%- set population = m.get('population_rows') -%}
+                {%- else -%}
+                    {%- set measured = result.failures -%}
+                    {%- set unit = 'failing rows' -%}
+                    {%- set lo = history_resolve_var(kwargs.get('min_count', kwargs.get('min_value'))) -%}
+                    {%- set hi = history_resolve_var(kwargs.get('max_count', kwargs.get('max_value', kwargs.get('max_gap_days')))) -%}
+                    {%- set band = [lo, hi, none, none] -%}
+                    {%- set failing = result.failures -%}
+                    {%- set population = none -%}
+                {%- endif -%}
+                {%- set values = common + [
+                    history_literal(node.name),
+                    history_literal(node.description or none),
+                    history_literal(test_name),
+                    history_literal(tested),
+                    history_literal(node.config.severity | lower),
+                    history_literal(result.status),
+                    history_number(measured, float_type),
+                    history_literal(unit),
+                    history_number(band[0], float_type),
+                    history_number(band[1], float_type),
+                    history_number(band[2], float_type),
+                    history_number(band[3], float_type),
+                    history_number(failing, int_type),
+                    history_number(population, int_type),
+                    history_literal(node.relation_name if node.config.store_failures else none),
+                    history_number(result.execution_time, float_type),
+                    dbt.current_timestamp(),
+                ] -%}
+                {%- do rows.append('(' ~ values | join(', ') ~ ')') -%}
+            {%- endfor -%}
+            {%- set names = [] -%}
+            {%- for name, type in validation_history_columns() -%}
+                {%- do names.append(name) -%}
+            {%- endfor -%}
+            {%- do run_query('insert into ' ~ relation ~ ' (' ~ names | join(', ') ~ ')\nvalues\n'
+                             ~ rows | join(',\n')) -%}
+            {%- do adapter.commit() if target.type != 'bigquery' -%}
+            {%- do log('validation history: ' ~ rows | length ~ ' checks recorded in ' ~ relation, info=false) -%}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
