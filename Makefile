@@ -18,10 +18,10 @@ BACKFILL_ARGS ?=
 
 help:
 	@echo "make demo            venv + synthetic data + DuckDB backfill $(START)..$(END) + validation"
-	@echo "make test            lint (ruff, sqlfluff duckdb + bigquery) and every test"
+	@echo "make test            lint (ruff, mypy, sqlfluff duckdb + bigquery) and every test"
 	@echo "make backfill START=YYYY-MM-DD END=YYYY-MM-DD [TARGET=dev|bq_local|prod] [BACKFILL_ARGS='--chunk-days 7 --workers 8']"
 	@echo "make status          the state of the last backfill"
-	@echo "make test-fast       the tests that need no dbt build"
+	@echo "make test-fast       python_tests/unit: the tests that need no dbt build"
 	@echo "make test-bigquery   the BigQuery path on the local emulator, compared with DuckDB"
 	@echo "make bench           set-based vs microbatch vs per-day vs engine floor"
 
@@ -58,8 +58,9 @@ demo: venv load
 	$(PY) -m driver backfill --start-date $(START) --end-date $(END) --target dev --chunk season --no-resume
 
 lint: venv profiles
-	$(VENV)/bin/ruff check driver python_tests scripts
-	$(VENV)/bin/ruff format --check driver python_tests scripts
+	$(VENV)/bin/ruff check driver synth python_tests scripts
+	$(VENV)/bin/ruff format --check driver synth python_tests scripts
+	$(VENV)/bin/mypy
 	@# dbt templater on a private DuckDB file and target/log dirs: never the shared warehouse
 	lint_dir=$$(mktemp -d) && rc=0 && NBA_DUCKDB_PATH=$$lint_dir/lint.duckdb \
 		DBT_TARGET_PATH=$$lint_dir/target DBT_LOG_PATH=$$lint_dir/logs \
@@ -67,11 +68,13 @@ lint: venv profiles
 		rm -rf $$lint_dir; exit $$rc
 	$(VENV)/bin/sqlfluff lint models tests --templater jinja --dialect bigquery --config .sqlfluff-bigquery
 
+# python_tests/unit: no dbt build; integration: real dbt + DuckDB (marked slow); bigquery: the
+# emulator (marked bigquery). Markers are set by directory in python_tests/conftest.py.
 test-python: venv
 	$(PY) -m pytest -q python_tests -m "not bigquery"
 
 test-fast: venv
-	$(PY) -m pytest -q python_tests -m "not slow and not bigquery"
+	$(PY) -m pytest -q python_tests/unit -m "not slow and not bigquery"
 
 test-bigquery: venv
 	bash scripts/test_bigquery.sh

@@ -1,18 +1,26 @@
-"""Where the dbt project, its profiles and the contracts are."""
+"""Where the dbt project, its profiles and the contracts are; the targets the profile defines.
+
+A target's adapter type (duckdb, bigquery) is read from the profile, never guessed from its
+name: the driver decides from it whether chunks may run in parallel and whether dbt unit
+tests can run there.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from driver.errors import UsageError
+from driver.files import atomic_write_bytes
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONTRACT_DIR = PROJECT_DIR / "contract"
-TARGETS = ("dev", "bq_local", "prod")
+DEFAULT_TARGET = "dev"
 # What a backfill builds and what `validate` tests by default: the mart and everything upstream
 # of it (dbt selection syntax). The only model name the driver knows.
 DEFAULT_SELECTION = ["+player_game_summary"]
@@ -35,16 +43,49 @@ def profiles_dir() -> Path:
     src = PROJECT_DIR / "profiles.example.yml"
     dst = out / "profiles.yml"
     if not dst.exists() or dst.read_bytes() != src.read_bytes():
-        tmp = out / "profiles.yml.tmp"
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
+        atomic_write_bytes(dst, src.read_bytes())
     return out
 
 
-def load_contract(name: str) -> dict:
+def load_contract(name: str) -> dict[str, Any]:
     """Read contract/<name>.yml (raw_tables or player_game_summary)."""
     with open(CONTRACT_DIR / f"{name}.yml") as fh:
-        return yaml.safe_load(fh)
+        return dict(yaml.safe_load(fh))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    with open(path) as fh:
+        data = yaml.safe_load(fh)
+    return data if isinstance(data, dict) else {}
+
+
+def targets() -> dict[str, str]:
+    """{target name: adapter type} of the project's profile (dbt_project.yml `profile:`) in
+    the profiles dir dbt uses. UsageError if the profile or a literal `type:` is missing."""
+    profile = str(_read_yaml(PROJECT_DIR / "dbt_project.yml").get("profile", ""))
+    path = profiles_dir() / "profiles.yml"
+    if not path.is_file():
+        raise UsageError(f"no profiles.yml in {path.parent}: set DBT_PROFILES_DIR or unset it")
+    outputs = (_read_yaml(path).get(profile) or {}).get("outputs") or {}
+    if not outputs:
+        raise UsageError(f"{path} has no profile {profile!r} with outputs: add one")
+    found: dict[str, str] = {}
+    for name, output in outputs.items():
+        kind = str((output or {}).get("type", ""))
+        if not kind or "{" in kind:
+            raise UsageError(
+                f"target {name!r} in {path} needs a literal adapter `type:` (duckdb, bigquery)"
+            )
+        found[str(name)] = kind
+    return found
+
+
+def adapter_type(target: str) -> str:
+    """The adapter type of `target` in the profile; UsageError naming the choices if unknown."""
+    known = targets()
+    if target not in known:
+        raise UsageError(f"--target must be one of {', '.join(known)}, got {target!r}")
+    return known[target]
 
 
 _PATH_KEYS = {  # dbt_project.yml key: dbt's default
@@ -74,8 +115,8 @@ def project_fingerprint(*parts: str) -> str:
             files.extend(sorted(p for p in base.rglob("*") if p.is_file()))
     for path in files:
         if path.is_file():
-            name = path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path
-            digest.update(f"{name}\0".encode())
+            shown = path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path
+            digest.update(f"{shown}\0".encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     for name in _DBT_DISTRIBUTIONS:
         try:

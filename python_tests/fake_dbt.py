@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """A fake `dbt` for scheduling and retry unit tests (never in place of an end-to-end test).
 
-Set NBA_DBT_EXECUTABLE to this file. Behaviour comes from env vars:
+Pass it to the driver with the hidden option `--dbt-executable "python fake_dbt.py"`.
+Behaviour comes from env vars:
   FAKE_DBT_LOG             append one JSON line per call (argv, vars, pid, t0, t1, outcome)
   FAKE_DBT_FAIL            comma list of chunk start dates that fail permanently (a SQL error)
   FAKE_DBT_TRANSIENT_ONCE  comma list of chunk start dates whose first call fails with a
                            BigQuery rate limit (markers kept in FAKE_DBT_STATE_DIR)
   FAKE_DBT_SLEEP           seconds a build takes (default 0)
-  FAKE_DBT_PARSE_FAIL      "1": `dbt parse` fails with a compile error
   FAKE_DBT_UNIT_FAIL       "1": a build that runs the unit tests fails on one
 Writes run_results.json into --target-path with rows_affected = 10 per day of the window.
 """
@@ -65,16 +65,6 @@ def main(argv: list[str]) -> int:
     signal.signal(
         signal.SIGTERM, lambda *_: (_log({**entry, "outcome": "terminated"}), os._exit(143))
     )
-
-    if command == "parse":
-        if os.environ.get("FAKE_DBT_PARSE_FAIL") == "1":
-            print("Compilation Error in model mart (models/mart.sql)\n  unexpected '}'")
-            _log({**entry, "outcome": "parse-error", "t1": time.time()})
-            return 2
-        (target_path / "partial_parse.msgpack").parent.mkdir(parents=True, exist_ok=True)
-        (target_path / "partial_parse.msgpack").write_bytes(b"fake")
-        _log({**entry, "outcome": "parsed", "t1": time.time()})
-        return 0
 
     if command == "compile":
         node = {"resource_type": "model", "config": {"materialized": "incremental"}}

@@ -51,9 +51,9 @@ from typing import Any
 import duckdb
 import yaml
 
-from driver.dbt import dbt_env, dbt_executable, window_vars
+from driver.dbt.invoke import dbt_env, default_dbt_command, window_vars
+from driver.dbt.unit_tests import RECORD_FILE
 from driver.project import PROJECT_DIR
-from driver.unit_tests import RECORD_FILE
 
 try:  # psutil ships with the project's pinned tree (pandas-gbq needs it); optional here
     import psutil
@@ -236,9 +236,9 @@ def dbt_cmd(
     vars_json: str | None = None,
     threads: int | None = None,
 ) -> list[str]:
-    """A dbt command with its own target and log paths (as driver.dbt.run_dbt builds it)."""
+    """A dbt command with its own target and log paths (as driver.dbt.invoke.run_dbt builds it)."""
     cmd = [
-        *dbt_executable(),
+        *default_dbt_command(),
         *args,
         "--project-dir",
         str(project_dir),
@@ -382,15 +382,13 @@ def _log_span(run_dir: Path) -> float | None:
 
 
 def _driver_breakdown(state_file: Path, run: Run) -> dict[str, Any]:
-    """Where the driver's time went: its up-front parse (several chunks only), the chunks' dbt
-    builds (wall, from the state; the first one runs the unit tests too), the validation's
+    """Where the driver's time went: the chunks' dbt builds (wall, from the state; each parses
+    the project; the first one runs the unit tests too), the validation's
     dbt call (dbt's own wall, from its log; none when one chunk's build is the validation)
     and the rest (Python and dbt start-up of those calls, the driver itself)."""
     state = json.loads(state_file.read_text())
     chunks = state.get("chunks", [])
     build_s = sum(c.get("seconds") or 0.0 for c in chunks)
-    match = re.search(r"parsed (?:once )?in ([0-9.]+) s", run.output())
-    parse_s = float(match.group(1)) if match else None
     times: dict[str, float] = {}
     elapsed = 0.0
     runs_dir: Path | None = None
@@ -404,10 +402,9 @@ def _driver_breakdown(state_file: Path, run: Run) -> dict[str, Any]:
         elapsed += (results or {}).get("elapsed_time") or 0.0
     steps: dict[str, float | None] = {}
     steps["validation_in_dbt_s"] = _log_span(runs_dir / "validation") if runs_dir else None
-    rest = run.seconds - build_s - (parse_s or 0.0) - sum(v or 0.0 for v in steps.values())
+    rest = run.seconds - build_s - sum(v or 0.0 for v in steps.values())
     return {
         "chunks": len(chunks),
-        "parse_s": parse_s,
         "dbt_build_s": round(build_s, 2),
         "dbt_build_in_dbt_s": round(elapsed, 2),
         **steps,
@@ -427,7 +424,8 @@ def backfill(
 ) -> tuple[Run, dict[str, Any]]:
     """`python -m driver backfill` on `db`, its state and runs under `workdir`; with
     `unit_test_record` (the record of an earlier backfill that ran the unit tests, see
-    driver/unit_tests.py) placed in its state dir first, as a deployment's state dir keeps it."""
+    driver/dbt/unit_tests.py) placed in its state dir first, as a deployment's state dir
+    keeps it."""
     state_file = workdir / "backfill" / "state.json"
     if unit_test_record is not None and unit_test_record.exists():
         state_file.parent.mkdir(parents=True, exist_ok=True)
@@ -1036,14 +1034,13 @@ def profile_lines(results: dict[str, Any]) -> list[str]:
     best = d["set_based"]["variants"][results["set_based_chunking"]]
     run = min(best["runs"], key=lambda r: r["seconds"])
     nodes = run.get("build_nodes") or {}
-    parse = f"dbt parse {_fmt(run['parse_s'])} s + " if run.get("parse_s") else ""
     validation = (
         f" + validation {_fmt(run['validation_in_dbt_s'])} s (dbt's own wall, from its log)"
         if run.get("validation_in_dbt_s")
         else " (the validation report is the build's own test results)"
     )
     out.append(
-        f"set-based {run['seconds']:.1f} s = {parse}dbt build {_fmt(run.get('dbt_build_s'))} s "
+        f"set-based {run['seconds']:.1f} s = dbt build {_fmt(run.get('dbt_build_s'))} s "
         f"(models {_fmt(nodes.get('models_s'))} s, data tests {_fmt(nodes.get('data_tests_s'))} "
         f"s, unit tests {_fmt(nodes.get('unit_tests_s'))} s summed over threads; the rest dbt "
         f"start-up and parse){validation} + the rest (the driver's Python, other start-ups) "

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test-bigquery`: the BigQuery path on the local emulator, compared with DuckDB.
 # Installs the emulator in .venv-bqemu/ (once), starts it on free loopback ports, runs the
-# tests marked `bigquery` (python_tests/test_bigquery_parity.py) against it and stops it, also
+# tests in python_tests/bigquery/ (marked `bigquery`) against it and stops it, also
 # when a test fails. Extra arguments go to pytest (e.g. -k parity).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,4 +12,4 @@ export DO_NOT_TRACK=1 DBT_SEND_ANONYMOUS_USAGE_STATS=false
 
 bash scripts/bqemulator.sh install
 exec bash scripts/bqemulator.sh run -- \
-    "$PY" -m pytest -q -p no:cacheprovider -m bigquery python_tests/test_bigquery_parity.py "$@"
+    "$PY" -m pytest -q -p no:cacheprovider -m bigquery python_tests/bigquery "$@"

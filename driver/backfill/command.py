@@ -1,0 +1,408 @@
+"""Build a date window in chunks with dbt: parallel where the engine allows, resumable, retried.
+
+Each chunk runs `dbt build --select <selection>` with vars {start_date, end_date} as its own
+dbt process (which parses the project itself); the first chunk's build also runs the dbt
+unit tests where the target's adapter can. State is kept in a JSON file (resume is the
+default); a summary and a JSON run report are written at the end, and the validation report
+covers the whole window: a backfill of one chunk reports the tests its build ran (one dbt
+call in all), a backfill of several runs the data tests once more over the whole window at
+the end (checks that span chunks, failures stored for every chunk).
+
+`--dbt-executable CMD` (hidden) runs CMD instead of the project's dbt: for tests only (a
+fake dbt, python_tests/fake_dbt.py).
+
+Exit codes: 0 every chunk built and validation passed; 1 a chunk or the validation failed;
+2 bad usage or input (nothing run, nothing written); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from driver import options
+from driver.backfill import progress as prog
+from driver.backfill.chunks import UNITS
+from driver.backfill.orphans import end_leftover
+from driver.backfill.plan import (
+    DEFAULT_CHUNK,
+    DEFAULT_PARALLEL_WORKERS,
+    MAX_WORKERS,
+    NO_UNIT_TEST_ADAPTERS,
+    SERIAL_ADAPTERS,
+    Plan,
+    UnitTests,
+    make_plan,
+    print_plan,
+    retry_command,
+)
+from driver.backfill.report import write_report
+from driver.backfill.retry import RetryPolicy
+from driver.backfill.runner import CHUNK_VARS, ChunkEvents, ChunkRunner
+from driver.backfill.scheduler import StopReason, run_chunks
+from driver.backfill.state import (
+    FAILED,
+    PENDING,
+    RUNNING,
+    SUCCESS,
+    BackfillState,
+    StateStore,
+    now_iso,
+)
+from driver.dbt.invoke import DbtResult
+from driver.dbt.results import shared_relations
+from driver.dbt.unit_tests import UnitTestRecord
+from driver.errors import EXIT_FAILED, EXIT_OK
+from driver.project import DEFAULT_SELECTION
+
+EXIT_INTERRUPTED = 130
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_window(parser, required=True)
+    options.add_target(parser)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--chunk-days", type=int, help="chunks of N days from --start-date")
+    size.add_argument(
+        "--chunk",
+        choices=UNITS,
+        help=f"calendar chunks: month, or season (Jul 1 - Jun 30); default {DEFAULT_CHUNK}",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help=f"parallel chunks on BigQuery (default {DEFAULT_PARALLEL_WORKERS}, "
+        f"max {MAX_WORKERS}); DuckDB runs one at a time",
+    )
+    parser.add_argument("--state-file", type=Path, help="default target/backfill/state_*.json")
+    parser.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="redo every chunk not yet successful (default); --no-resume starts over",
+    )
+    parser.add_argument("--retry-failed", action="store_true", help="run only failed chunks")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    parser.add_argument(
+        "--select", nargs="+", default=None, help=f"dbt selection (default {DEFAULT_SELECTION[0]})"
+    )
+    parser.add_argument(
+        "--full-refresh", action="store_true", help="rebuild the incremental models (first chunk)"
+    )
+    parser.add_argument("--fail-fast", action="store_true", help="stop after the first failure")
+    parser.add_argument("--skip-validation", action="store_true", help="skip the validation")
+    unit = parser.add_mutually_exclusive_group()
+    unit.add_argument(
+        "--unit-tests",
+        dest="unit_tests",
+        action="store_const",
+        const=UnitTests.ALWAYS,
+        default=UnitTests.AUTO,
+        help="run the dbt unit tests in the first chunk's build, on any adapter. Default: "
+        "run them (not on BigQuery) unless they passed before for the same project files, "
+        "dbt versions, target and selection",
+    )
+    unit.add_argument(
+        "--skip-unit-tests",
+        dest="unit_tests",
+        action="store_const",
+        const=UnitTests.NEVER,
+        help="never run the dbt unit tests",
+    )
+    parser.add_argument("--max-attempts", type=int, default=3, help="attempts per chunk (3)")
+    parser.add_argument("--chunk-timeout", type=float, help="seconds before a chunk is ended")
+    parser.add_argument(
+        "--retry-base-seconds",
+        type=float,
+        default=5.0,
+        help="backoff base: retry n waits up to base * 2**(n-1) s, capped at 120 (default 5)",
+    )
+    parser.add_argument(
+        "--heartbeat-seconds", type=float, default=30.0, help="log-mode heartbeat interval (30)"
+    )
+    options.add_dbt_executable(parser)
+
+
+@contextmanager
+def interrupt_handler(cancel: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM set `cancel` (no new chunks; running dbt processes are ended)."""
+
+    def handler(signum: int, _frame: object) -> None:
+        if not cancel.is_set():
+            sys.stderr.write(
+                f"\n{signal.Signals(signum).name}: stopping; running chunks are ended and "
+                "go back to pending\n"
+            )
+        cancel.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def dry_run(plan: Plan) -> int:
+    """Print the plan and, on parallel (BigQuery) targets, the bytes each chunk would process."""
+    print_plan(plan, dry_run=True)
+    chunks = [plan.state.chunks[i] for i in plan.to_run]
+    estimates = {}
+    if plan.adapter not in SERIAL_ADAPTERS and chunks:
+        from driver.warehouse.dry_run import estimate_bytes
+
+        found = estimate_bytes(plan.target, plan.selection, chunks, plan.workers, plan.dbt_command)
+        estimates = {e.label: e for e in found}
+    for c in chunks:
+        e = estimates.get(c.label)
+        extra = ""
+        if e is not None:
+            extra = (
+                f"  would process {prog.fmt_bytes(e.bytes)}"
+                if e.error is None
+                else (f"  estimate failed: {e.error.splitlines()[0] if e.error else ''}")
+            )
+        sys.stdout.write(f"  {c.label} ({c.days} days, {c.status}){extra}\n")
+    if estimates:
+        total = sum(e.bytes or 0 for e in estimates.values())
+        sys.stdout.write(f"  total: {prog.fmt_bytes(total)} (BigQuery dry-run estimate)\n")
+    sys.stdout.write("dry run: nothing built, no state or report written\n")
+    return EXIT_OK
+
+
+def end_leftovers(plan: Plan) -> None:
+    """A killed run may have left dbt processes behind: end them before their chunks rerun."""
+    for i in plan.to_run:
+        chunk = plan.state.chunks[i]
+        if chunk.status == RUNNING and end_leftover(chunk.pid, chunk.run_dir):
+            sys.stdout.write(f"ended leftover dbt process {chunk.pid} of {chunk.label}\n")
+
+
+def decide_unit_tests(plan: Plan, record: UnitTestRecord) -> bool:
+    """Whether the first chunk's build runs the dbt unit tests; says why when it does not."""
+    if plan.unit_tests == UnitTests.NEVER:
+        return False
+    if plan.unit_tests == UnitTests.ALWAYS:
+        return True
+    if plan.adapter in NO_UNIT_TEST_ADAPTERS:
+        sys.stdout.write(
+            f"  unit tests: not run on {plan.adapter} ({NO_UNIT_TEST_ADAPTERS[plan.adapter]}); "
+            "they run on DuckDB (make test), or force them with --unit-tests\n"
+        )
+        return False
+    if record.passed():
+        sys.stdout.write(
+            "  unit tests: passed before for this project, target and selection; not rerun "
+            f"(forget it: rm {record.path})\n"
+        )
+        return False
+    return True
+
+
+@dataclass
+class ChunksOutcome:
+    """What building the chunks ended with."""
+
+    stopped_by: StopReason | None = None
+    failed_unit_tests: list[str] = field(default_factory=list)
+    unit_tests_passed: bool = False
+    whole_window_build: DbtResult | None = None  # the one chunk's build, if it is the window
+
+
+def _warn_shared_relations(plan: Plan, view: prog.ProgressView, run_dir: Path) -> None:
+    """In parallel mode, warn about relations every chunk rewrites (read from the first
+    chunk's manifest): parallel chunks race on them."""
+    if plan.workers < 2 or len(plan.to_run) < 2:
+        return
+    shared = shared_relations(run_dir)
+    if shared:
+        view.note(
+            f"WARNING: {len(shared)} relations are rewritten by every chunk "
+            f"(e.g. {', '.join(shared[:4])}); parallel chunks race on them, and a "
+            "view filtered by the window can hand one chunk another's rows. Make "
+            "them ephemeral / store no failures, or run with --workers 1."
+        )
+
+
+def build_chunks(
+    plan: Plan,
+    args: argparse.Namespace,
+    store: StateStore,
+    runs_dir: Path,
+    cancel: threading.Event,
+    view: prog.ProgressView,
+    unit_tests: bool,
+) -> ChunksOutcome:
+    """Run the plan's chunks (lead chunk first, then in parallel where allowed)."""
+    chunks = store.state.chunks
+    runner = ChunkRunner(
+        target=plan.target,
+        selection=plan.selection,
+        store=store,
+        runs_dir=runs_dir,
+        cancel=cancel,
+        dbt_command=plan.dbt_command,
+        policy=RetryPolicy(max_attempts=args.max_attempts, base_seconds=args.retry_base_seconds),
+        events=ChunkEvents(
+            started=lambda i: view.started(chunks[i]),
+            finished=lambda i: view.finished(chunks[i]),
+            retrying=lambda i, n, wait, err: view.note(
+                f"{chunks[i].label}: transient failure, attempt {n}; "
+                f"retrying in {wait:.1f} s: {err.splitlines()[0][:160] if err else ''}"
+            ),
+            lead_built=lambda i, run_dir: _warn_shared_relations(plan, view, run_dir),
+        ),
+        timeout=args.chunk_timeout,
+        # one chunk stores its test failures: its build is the validation
+        chunk_vars={} if plan.whole_window else dict(CHUNK_VARS),
+        unit_tests=unit_tests,
+    )
+    stopped_by = run_chunks(
+        plan.to_run,
+        lambda i, fr, lead: runner.run(i, full_refresh=fr, lead=lead),
+        workers=plan.workers,
+        cancel=cancel,
+        fail_fast=args.fail_fast,
+        full_refresh=plan.state.full_refresh_pending,
+        on_full_refresh_done=store.set_full_refresh_done,
+        stop_after_lead_failure=runner.stop_reason,
+    )
+    return ChunksOutcome(
+        stopped_by=stopped_by,
+        failed_unit_tests=[uid for i in runner.results for uid in runner.failed_unit_tests(i)],
+        unit_tests_passed=runner.unit_tests_passed,
+        whole_window_build=runner.results.get(0) if plan.whole_window else None,
+    )
+
+
+def validate(plan: Plan, run_dir: Path, build: DbtResult | None) -> tuple[bool, str]:
+    """The validation report of the whole window: from `build` (the dbt build of the one
+    chunk that is the whole window) when it ran every validation test, else a `dbt test` now."""
+    from driver.validation.command import validate_window
+    from driver.validation.report import SELECTION, report_from_run
+
+    start, end = plan.start.isoformat(), plan.end.isoformat()
+    if build is not None and plan.selection == SELECTION:
+        report = report_from_run(build, start=start, end=end, target=plan.target)
+    else:
+        report = validate_window(start, end, plan.target, run_dir, plan.dbt_command)
+    return report.ok, report.render()
+
+
+def print_summary(
+    plan: Plan, state: BackfillState, tally: prog.Tally, elapsed: float, rows: int | None
+) -> None:
+    counts = state.counts()
+    days_done = sum(c.days for c in state.chunks if c.status == SUCCESS)
+    sys.stdout.write(prog.render(prog.summary_table(state, f"backfill {plan.start}..{plan.end}")))
+    rate = tally.days / elapsed * 3600 if elapsed > 0 else 0.0
+    sys.stdout.write(
+        f"chunks: {counts[SUCCESS]} success, {counts[FAILED]} failed, {counts[PENDING]} pending, "
+        f"{counts[RUNNING]} running of {len(state.chunks)}; days built: {days_done}; rows: "
+        f"{prog.fmt_int(rows)}; this run: {tally.days} days in {prog.fmt_seconds(elapsed)} "
+        f"({rate:,.0f} days/h)\n"
+    )
+    failed = [c for c in state.chunks if c.status == FAILED]
+    for c in failed:
+        sys.stdout.write(f"\nFAILED {c.label} after {c.attempts} attempt(s):\n{c.error}\n")
+    if failed:
+        sys.stdout.write(f"\nretry the failed chunks with:\n  {retry_command(plan)}\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = make_plan(args)
+    if args.dry_run:
+        return dry_run(plan)
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + f"_{os.getpid()}"
+    base = plan.state_file.parent
+    runs_dir = base / "runs" / f"{plan.state_file.stem}_{stamp}"
+    store = StateStore(plan.state_file, plan.state)
+    end_leftovers(plan)
+    store.save()
+    print_plan(plan)
+    unit_record = UnitTestRecord(base, plan.target, plan.selection)
+    unit_tests = decide_unit_tests(plan, unit_record)
+
+    cancel = threading.Event()
+    began, started_at = time.monotonic(), now_iso()
+    tally = prog.Tally(len(plan.to_run), plan.days_to_run)
+    outcome = ChunksOutcome()
+    with (
+        interrupt_handler(cancel),
+        prog.make_progress(tally, heartbeat=args.heartbeat_seconds) as view,
+    ):
+        if plan.to_run:
+            outcome = build_chunks(plan, args, store, runs_dir, cancel, view, unit_tests)
+    if outcome.unit_tests_passed:
+        unit_record.record()
+    unit_test_error = None
+    if outcome.stopped_by == StopReason.UNIT_TESTS_FAILED:
+        unit_test_error = ", ".join(outcome.failed_unit_tests)
+
+    state = store.snapshot()
+    complete = state.counts()[SUCCESS] == len(state.chunks)
+    interrupted = outcome.stopped_by == StopReason.INTERRUPT
+    validation_ok: bool | None = None
+    validation_text = ""
+    if unit_test_error:
+        sys.stdout.write(
+            f"dbt unit tests failed in the first chunk's build ({unit_test_error}); no further "
+            "chunk was launched (the failure is below)\n"
+        )
+    elif complete and not interrupted and not args.skip_validation:
+        validation_ok, validation_text = validate(
+            plan, runs_dir / "validation", outcome.whole_window_build
+        )
+    elapsed = time.monotonic() - began
+
+    known = [c.rows for c in state.chunks if c.status == SUCCESS and c.rows is not None]
+    rows = sum(known) if known else None
+    print_summary(plan, state, tally, elapsed, rows)
+    if outcome.stopped_by:
+        sys.stdout.write(f"stopped: {outcome.stopped_by}; resume with the same command\n")
+    if validation_text:
+        sys.stdout.write("\n" + validation_text.rstrip() + "\n")
+    elif complete and args.skip_validation:
+        sys.stdout.write("validation skipped (--skip-validation)\n")
+
+    if interrupted:
+        code = EXIT_INTERRUPTED
+    elif complete and validation_ok is not False and not unit_test_error:
+        code = EXIT_OK
+    else:
+        code = EXIT_FAILED
+    failed = any(c.status == FAILED for c in state.chunks)
+    run_info: dict[str, Any] = {
+        "started_at": started_at,
+        "finished_at": now_iso(),
+        "seconds": round(elapsed, 1),
+        "state_file": str(plan.state_file),
+        "runs_dir": str(runs_dir),
+        "workers": plan.workers,
+        "chunks_run": len(plan.to_run),
+        "days_run": tally.days,
+        "rows": rows,
+        "stopped_by": outcome.stopped_by,
+        "unit_tests_run": unit_tests,
+        "unit_test_error": unit_test_error,
+        "validation_ok": validation_ok,
+        "validation": validation_text or None,
+        "retry_command": retry_command(plan) if failed else None,
+        "exit_code": code,
+        "notes": plan.notes,
+    }
+    report = write_report(base / f"run_{stamp}.json", state=state, run=run_info)
+    sys.stdout.write(f"state: {plan.state_file}\nreport: {report}\n")
+    sys.stdout.flush()
+    return code

@@ -1,0 +1,164 @@
+"""Run one chunk: `dbt build` for its window, retrying transient failures, recording state.
+
+The chunk is `running` in the state file before dbt starts and `success`/`failed` after it
+ends; an interrupted chunk goes back to `pending` (never `success`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from driver.backfill.retry import RetryPolicy, classify
+from driver.backfill.scheduler import StopReason
+from driver.backfill.state import (
+    FAILED,
+    PENDING,
+    RUNNING,
+    SUCCESS,
+    ChunkStatus,
+    StateStore,
+    now_iso,
+)
+from driver.dbt import results as dbt_results
+from driver.dbt.invoke import DbtResult, default_dbt_command, run_dbt, window_vars
+
+# When a backfill has several chunks, they don't store test failures: parallel chunks would
+# replace each other's failure tables. The validation over the whole window, run once at the
+# end, stores them. A backfill of one chunk stores them: its build is the validation.
+CHUNK_VARS: dict[str, object] = {"store_failures_as": "ephemeral"}
+
+
+def _nothing(*_: object) -> None:
+    """The default event callback."""
+
+
+@dataclass
+class ChunkEvents:
+    """Callbacks for progress output; all optional."""
+
+    started: Callable[[int], None] = _nothing
+    finished: Callable[[int], None] = _nothing
+    retrying: Callable[[int, int, float, str], None] = _nothing
+    # a lead chunk built (its run dir holds the manifest the later chunks will build from)
+    lead_built: Callable[[int, Path], None] = _nothing
+
+
+@dataclass
+class ChunkRunner:
+    target: str
+    selection: list[str]
+    store: StateStore
+    runs_dir: Path
+    cancel: threading.Event
+    dbt_command: list[str] = field(default_factory=default_dbt_command)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    events: ChunkEvents = field(default_factory=ChunkEvents)
+    timeout: float | None = None
+    chunk_vars: dict[str, object] = field(default_factory=lambda: dict(CHUNK_VARS))
+    unit_tests: bool = True
+    results: dict[int, DbtResult] = field(default_factory=dict)  # the last dbt run per chunk
+
+    def build_args(self, full_refresh: bool, unit_tests: bool) -> list[str]:
+        """`dbt build` of the selection. Unit tests check model logic on fixtures, not on the
+        window, so only lead chunks (see driver.scheduler) run them: in effect once."""
+        args = ["build", "--select", *self.selection]
+        if not unit_tests:
+            args += ["--exclude-resource-type", "unit_test"]
+        return [*args, "--full-refresh"] if full_refresh else args
+
+    def failed_unit_tests(self, index: int) -> list[str]:
+        """The unit tests that failed in chunk `index`'s last build."""
+        result = self.results.get(index)
+        return dbt_results.nodes(result, "unit_test", failed=True) if result else []
+
+    def stop_reason(self, index: int) -> StopReason | None:
+        """Why no further chunk should run after lead chunk `index` failed, if it should not."""
+        return StopReason.UNIT_TESTS_FAILED if self.failed_unit_tests(index) else None
+
+    @property
+    def unit_tests_passed(self) -> bool:
+        """A build that ran the unit tests succeeded."""
+        return any(r.ok and dbt_results.nodes(r, "unit_test") for r in self.results.values())
+
+    def run(self, index: int, *, full_refresh: bool = False, lead: bool = False) -> ChunkStatus:
+        """Run chunk `index` to a final status for this run: success, failed or pending."""
+        chunk = self.store.state.chunks[index]
+        unit_tests = lead and self.unit_tests
+        run_dir = self.runs_dir / f"chunk_{chunk.start}_{chunk.end}"
+        attempt = 0
+        while True:
+            attempt += 1
+            with self.store.update(index) as c:
+                c.status, c.attempts, c.started_at = RUNNING, c.attempts + 1, now_iso()
+                c.finished_at = c.error = c.pid = None
+                c.run_dir = str(run_dir)
+            self.events.started(index)
+            began = time.monotonic()
+            result = run_dbt(
+                self.build_args(full_refresh, unit_tests),
+                target=self.target,
+                run_dir=run_dir,
+                vars_json=window_vars(chunk.start, chunk.end, self.chunk_vars),
+                dbt_command=self.dbt_command,
+                timeout=self.timeout,
+                cancel=self.cancel,
+                on_start=lambda pid: self._set_pid(index, pid),
+            )
+            seconds = round(time.monotonic() - began, 2)
+            self.results[index] = result
+            if result.cancelled:
+                self._finish(index, PENDING, seconds, error="interrupted; resume redoes it")
+                return PENDING
+            if result.ok:
+                self._finish(index, SUCCESS, seconds, result=result)
+                if lead:
+                    self.events.lead_built(index, run_dir)
+                return SUCCESS
+            error = dbt_results.error_text(result)
+            kind = classify([result.output, error])
+            if not self.policy.should_retry(attempt, kind):
+                self._finish(index, FAILED, seconds, error=error, result=result)
+                return FAILED
+            wait = self.policy.backoff(attempt)
+            note = f"transient failure (attempt {attempt}/{self.policy.max_attempts}), "
+            self._finish(index, FAILED, seconds, error=f"{note}retrying in {wait:.1f} s\n{error}")
+            self.events.retrying(index, attempt, wait, error)
+            if self.cancel.wait(wait):
+                with self.store.update(index) as c:
+                    c.status = PENDING
+                return PENDING
+
+    def _set_pid(self, index: int, pid: int) -> None:
+        with self.store.update(index) as c:
+            c.pid = pid
+
+    def _finish(
+        self,
+        index: int,
+        status: ChunkStatus,
+        seconds: float,
+        *,
+        error: str | None = None,
+        result: DbtResult | None = None,
+    ) -> None:
+        found = dbt_results.metrics(result.run_results if result else None)
+        with self.store.update(index) as c:
+            c.status, c.finished_at, c.seconds, c.error, c.pid = (
+                status,
+                now_iso(),
+                seconds,
+                error,
+                None,
+            )
+            if status == SUCCESS:
+                c.rows, c.bytes_processed, c.bytes_billed = (
+                    found.rows,
+                    found.bytes_processed,
+                    found.bytes_billed,
+                )
+        if status != FAILED or error is None or not error.startswith("transient failure"):
+            self.events.finished(index)

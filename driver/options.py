@@ -1,0 +1,55 @@
+"""CLI options more than one command takes, defined once, and what they resolve to."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shlex
+
+from driver.dates import parse_window
+from driver.dbt.invoke import default_dbt_command
+from driver.errors import UsageError
+from driver.project import DEFAULT_TARGET, adapter_type
+
+
+def add_target(parser: argparse.ArgumentParser) -> None:
+    """--target: a target of the dbt profile (default dev, or $NBA_DBT_TARGET)."""
+    parser.add_argument(
+        "--target",
+        default=os.environ.get("NBA_DBT_TARGET", DEFAULT_TARGET),
+        help=f"dbt target of profiles.yml (default {DEFAULT_TARGET} or $NBA_DBT_TARGET); "
+        "its adapter type (duckdb, bigquery) decides how the driver runs",
+    )
+
+
+def add_window(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    """--start-date / --end-date: an inclusive window of ISO dates."""
+    parser.add_argument("--start-date", required=required, help="first date (YYYY-MM-DD)")
+    parser.add_argument("--end-date", required=required, help="last date, inclusive (YYYY-MM-DD)")
+
+
+def add_dbt_executable(parser: argparse.ArgumentParser) -> None:
+    """--dbt-executable: for tests only (a fake dbt); hidden from --help."""
+    parser.add_argument("--dbt-executable", default=None, help=argparse.SUPPRESS)
+
+
+def window(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
+    """The checked --start-date/--end-date pair."""
+    return parse_window(args.start_date, args.end_date)
+
+
+def target_adapter(args: argparse.Namespace) -> str:
+    """The adapter type of --target, read from the profile (UsageError if unknown)."""
+    return adapter_type(args.target)
+
+
+def dbt_command(args: argparse.Namespace) -> list[str]:
+    """The dbt command line to run: the project's dbt, or --dbt-executable (tests)."""
+    value = getattr(args, "dbt_executable", None)
+    if value is None:
+        return default_dbt_command()
+    command = shlex.split(value)
+    if not command:
+        raise UsageError("--dbt-executable is empty: give a command, or leave the option out")
+    return command

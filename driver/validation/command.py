@@ -1,0 +1,73 @@
+"""`python -m driver validate`: run the validation tests for a window and print a report.
+
+`dbt test` of the data tests on the mart, on the models upstream of it and on the raw
+sources, with the window vars (without a window: everything), in one dbt call; the report is
+driver.validation.report's. Exit code 0 when nothing failed at error level, 1 otherwise, 2
+for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from driver import options
+from driver.dates import parse_window
+from driver.dbt.invoke import run_dbt, window_vars
+from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
+from driver.project import adapter_type
+from driver.validation.report import SELECTION, ValidationReport, report_from_run
+
+
+def validate_window(
+    start: str | None,
+    end: str | None,
+    target: str,
+    run_dir: Path,
+    dbt_command: Sequence[str] | None = None,
+) -> ValidationReport:
+    """Run the validation tests for start..end (both None: everything) and report.
+
+    Raises UsageError for a bad window or target; dbt problems end up in `.error`.
+    """
+    if (start is None) != (end is None):
+        raise UsageError("give both --start-date and --end-date, or neither (validate all)")
+    if start is not None and end is not None:
+        s, e = parse_window(start, end)
+        start, end = s.isoformat(), e.isoformat()
+    adapter_type(target)  # a target of the profile, or UsageError
+    res = run_dbt(
+        ["test", "--select", *SELECTION, "--resource-type", "test"],
+        target=target,
+        run_dir=Path(run_dir),
+        vars_json=window_vars(start, end) if start is not None else None,
+        dbt_command=dbt_command,
+    )
+    return report_from_run(res, start=start, end=end, target=target)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_window(parser, required=False)
+    options.add_target(parser)
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        default=None,
+        help="where dbt writes its target/ and logs/ (default: a new temporary directory)",
+    )
+    options.add_dbt_executable(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    dbt_command = options.dbt_command(args)
+    run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="nba-validate-"))
+    report = validate_window(args.start_date, args.end_date, args.target, run_dir, dbt_command)
+    tty = sys.stdout.isatty()
+    width = os.get_terminal_size().columns if tty else 160
+    sys.stdout.write(report.render(use_rich=tty, width=width))
+    sys.stdout.flush()
+    return EXIT_OK if report.ok else EXIT_FAILED

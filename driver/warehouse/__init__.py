@@ -1,0 +1,2 @@
+"""The warehouse side: the raw-table contract's types, loading raw data (DuckDB, BigQuery),
+BigQuery clients and dry-run cost estimates."""
