@@ -16,10 +16,7 @@ Two variants of the play-by-play:
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -33,6 +30,8 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
+
+from driver.warehouse.contract import ARROW_TYPES
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures" / "real_game_0021600270"
@@ -60,15 +59,6 @@ NBA_ZONE_OF_LABEL: dict[str, Zone] = {
     "Right Corner 3": "three",
     "Above the Break 3": "three",
     "Backcourt": "three",
-}
-
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "STRING": pa.string(),
-    "INT64": pa.int64(),
-    "FLOAT64": pa.float64(),
-    "BOOL": pa.bool_(),
-    "DATE": pa.date32(),
-    "TIMESTAMP": pa.timestamp("us", tz="UTC"),
 }
 
 # EVENTMSGTYPE -> BigDataBall event_type / NBA.com actionType (non-shot events). BigDataBall's
@@ -723,27 +713,6 @@ def write_raw_tables(out_dir: Path, variant: Variant = "bigdataball") -> dict[st
         pq.write_table(table, path)
         paths[name] = path
     return paths
-
-
-def load_raw_tables(raw_dir: Path, duckdb_path: Path) -> str:
-    """Load <raw_dir>/*.parquet into nba_raw of a DuckDB file with the project's own loader.
-
-    Runs `python -m driver load --from DIR --target dev` with NBA_DUCKDB_PATH set, so the
-    fixture goes through the same contract check and load as real data. Returns its output.
-    """
-    env = dict(os.environ, NBA_DUCKDB_PATH=str(duckdb_path))
-    proc = subprocess.run(
-        [sys.executable, "-m", "driver", "load", "--from", str(raw_dir), "--target", "dev"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"`driver load` exited {proc.returncode}:\n{proc.stdout}")
-    return proc.stdout
 
 
 def summary(lines: Iterable[str] | None = None) -> str:

@@ -51,7 +51,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from driver.dbt.invoke import dbt_env, default_dbt_command, window_vars
+from driver.dbt import invoke as dbt_invoke
 from driver.dbt.unit_tests import RECORD_FILE
 from driver.project import PROJECT_DIR
 
@@ -238,7 +238,7 @@ def dbt_cmd(
 ) -> list[str]:
     """A dbt command with its own target and log paths (as driver.dbt.invoke.run_dbt builds it)."""
     cmd = [
-        *default_dbt_command(),
+        *dbt_invoke.default_dbt_command(),
         *args,
         "--project-dir",
         str(project_dir),
@@ -257,7 +257,7 @@ def dbt_cmd(
 
 
 def db_env(db: Path) -> dict[str, str]:
-    return dbt_env({"NBA_DUCKDB_PATH": str(db)})
+    return dbt_invoke.dbt_env({"NBA_DUCKDB_PATH": str(db)})
 
 
 def fresh_db(src: Path, out: Path, name: str) -> Path:
@@ -521,7 +521,7 @@ def bench_floor(cfg: Config, built_db: Path) -> dict[str, Any]:
     db = fresh_db(built_db, cfg.out, "floor")
     run_dir = cfg.out / "floor" / "dbt"
     env = db_env(db)
-    vars_json = window_vars(str(cfg.start), str(cfg.end))
+    vars_json = dbt_invoke.window_vars(str(cfg.start), str(cfg.end))
     # The upstream views carry the window of the build that created them (the last chunk of
     # the last variant): recreate them for the whole range first (not timed).
     views_cmd = dbt_cmd(
@@ -640,7 +640,7 @@ def bench_per_day(cfg: Config, built_db: Path) -> dict[str, Any]:
             cmd = dbt_cmd(
                 DAY_BUILD_ARGS,
                 run_dir=run_dir,
-                vars_json=window_vars(str(day), str(day)),
+                vars_json=dbt_invoke.window_vars(str(day), str(day)),
                 threads=cfg.threads,
             )
             run = require_ok(
@@ -872,7 +872,7 @@ def bench_refresh(
     cmd = dbt_cmd(
         DAY_BUILD_ARGS,
         run_dir=run_dir,
-        vars_json=window_vars(str(day), str(day)),
+        vars_json=dbt_invoke.window_vars(str(day), str(day)),
         threads=cfg.threads,
     )
     # First call in a new target dir parses the project; the second reuses the partial parse.

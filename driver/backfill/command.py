@@ -218,6 +218,13 @@ class ChunksOutcome:
     unit_tests_passed: bool = False
     whole_window_build: DbtResult | None = None  # the one chunk's build, if it is the window
 
+    @property
+    def unit_test_error(self) -> str | None:
+        """The failed unit tests, when they stopped the backfill."""
+        if self.stopped_by != StopReason.UNIT_TESTS_FAILED:
+            return None
+        return ", ".join(self.failed_unit_tests)
+
 
 def _warn_shared_relations(plan: Plan, view: prog.ProgressView, run_dir: Path) -> None:
     """In parallel mode, warn about relations every chunk rewrites (read from the first
@@ -319,6 +326,41 @@ def print_summary(
         sys.stdout.write(f"\nretry the failed chunks with:\n  {retry_command(plan)}\n")
 
 
+@dataclass
+class Validation:
+    ok: bool | None = None  # None: not run
+    text: str = ""
+
+
+def check_window(
+    plan: Plan,
+    args: argparse.Namespace,
+    outcome: ChunksOutcome,
+    state: BackfillState,
+    runs_dir: Path,
+) -> Validation:
+    """The validation of the whole window, when every chunk was built and nothing stopped."""
+    if outcome.stopped_by == StopReason.UNIT_TESTS_FAILED:
+        sys.stdout.write(
+            f"dbt unit tests failed in the first chunk's build ({outcome.unit_test_error}); "
+            "no further chunk was launched (the failure is below)\n"
+        )
+        return Validation()
+    complete = state.counts()[SUCCESS] == len(state.chunks)
+    if not complete or outcome.stopped_by == StopReason.INTERRUPT or args.skip_validation:
+        return Validation()
+    return Validation(*validate(plan, runs_dir / "validation", outcome.whole_window_build))
+
+
+def exit_code(state: BackfillState, outcome: ChunksOutcome, validation: Validation) -> int:
+    if outcome.stopped_by == StopReason.INTERRUPT:
+        return EXIT_INTERRUPTED
+    complete = state.counts()[SUCCESS] == len(state.chunks)
+    if complete and validation.ok is not False and not outcome.unit_test_error:
+        return EXIT_OK
+    return EXIT_FAILED
+
+
 def run(args: argparse.Namespace) -> int:
     plan = make_plan(args)
     if args.dry_run:
@@ -346,42 +388,21 @@ def run(args: argparse.Namespace) -> int:
             outcome = build_chunks(plan, args, store, runs_dir, cancel, view, unit_tests)
     if outcome.unit_tests_passed:
         unit_record.record()
-    unit_test_error = None
-    if outcome.stopped_by == StopReason.UNIT_TESTS_FAILED:
-        unit_test_error = ", ".join(outcome.failed_unit_tests)
 
     state = store.snapshot()
-    complete = state.counts()[SUCCESS] == len(state.chunks)
-    interrupted = outcome.stopped_by == StopReason.INTERRUPT
-    validation_ok: bool | None = None
-    validation_text = ""
-    if unit_test_error:
-        sys.stdout.write(
-            f"dbt unit tests failed in the first chunk's build ({unit_test_error}); no further "
-            "chunk was launched (the failure is below)\n"
-        )
-    elif complete and not interrupted and not args.skip_validation:
-        validation_ok, validation_text = validate(
-            plan, runs_dir / "validation", outcome.whole_window_build
-        )
+    validation = check_window(plan, args, outcome, state, runs_dir)
     elapsed = time.monotonic() - began
-
     known = [c.rows for c in state.chunks if c.status == SUCCESS and c.rows is not None]
     rows = sum(known) if known else None
     print_summary(plan, state, tally, elapsed, rows)
     if outcome.stopped_by:
         sys.stdout.write(f"stopped: {outcome.stopped_by}; resume with the same command\n")
-    if validation_text:
-        sys.stdout.write("\n" + validation_text.rstrip() + "\n")
-    elif complete and args.skip_validation:
+    if validation.text:
+        sys.stdout.write("\n" + validation.text.rstrip() + "\n")
+    elif args.skip_validation and state.counts()[SUCCESS] == len(state.chunks):
         sys.stdout.write("validation skipped (--skip-validation)\n")
 
-    if interrupted:
-        code = EXIT_INTERRUPTED
-    elif complete and validation_ok is not False and not unit_test_error:
-        code = EXIT_OK
-    else:
-        code = EXIT_FAILED
+    code = exit_code(state, outcome, validation)
     failed = any(c.status == FAILED for c in state.chunks)
     run_info: dict[str, Any] = {
         "started_at": started_at,
@@ -395,9 +416,9 @@ def run(args: argparse.Namespace) -> int:
         "rows": rows,
         "stopped_by": outcome.stopped_by,
         "unit_tests_run": unit_tests,
-        "unit_test_error": unit_test_error,
-        "validation_ok": validation_ok,
-        "validation": validation_text or None,
+        "unit_test_error": outcome.unit_test_error,
+        "validation_ok": validation.ok,
+        "validation": validation.text or None,
         "retry_command": retry_command(plan) if failed else None,
         "exit_code": code,
         "notes": plan.notes,

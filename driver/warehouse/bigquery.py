@@ -23,6 +23,7 @@ from google.cloud import bigquery
 from driver.errors import UsageError
 from driver.warehouse.contract import contract_type
 
+
 def client_for_target(target: str) -> bigquery.Client:
     """A BigQuery client for a BigQuery target of profiles.example.yml (bq_local or prod)."""
     if target == "bq_local":
@@ -95,9 +96,9 @@ def load_parquet_tables(
     """Load Parquet files into `dataset`, replacing each table's rows; return rows per table.
 
     `files` maps a contract table name to a Parquet file holding exactly the contract's
-    columns. `contract` is driver.project.load_contract('raw_tables'). Each table is created first with
-    the contract's schema and DAY partitioning on its partition column (a load job into a
-    missing table does not create it on the emulator), then loaded with WRITE_TRUNCATE.
+    columns. `contract` is driver.project.load_contract('raw_tables'). Each table is created
+    first with the contract's schema and DAY partitioning on its partition column (a load job
+    into a missing table does not create it on the emulator), then loaded with WRITE_TRUNCATE.
     """
     tables = contract.get("tables") or {}
     unknown = sorted(set(files) - set(tables))
