@@ -235,9 +235,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
             "--state-file",
             str(work / "state_bq" / "state.json"),
             "--skip-validation",
-            # dbt unit tests run on DuckDB in test-python; on BigQuery they need their inputs
-            # to exist as relations, and staging/intermediate are ephemeral there.
-            "--skip-unit-tests",
+            # no --skip-unit-tests: the driver leaves dbt unit tests out on BigQuery by itself
+            # (they need their inputs as relations; staging is ephemeral there)
         ],
         env,
         work / "backfill_bq.log",
@@ -381,7 +380,6 @@ def test_rebuild_replaces_partitions_and_empties_a_day_without_rows(builds: Buil
             "--state-file",
             str(builds.work / "state_bq_rebuild" / "state.json"),
             "--skip-validation",
-            "--skip-unit-tests",
         ],
         builds.env,
         builds.work / "backfill_bq_rebuild.log",
