@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from synth.columns import INTS, MMSS, MSS, GameCols, int_col, str_col, ts_col
-from synth.constants import REASONS, STATS, STATUSES, TEAMS
+from synth.constants import ID_BDL, ID_GAMEBOOK, REASONS, STATS, STATUSES, TEAMS
 from synth.players import Pool
 from synth.schedule import KIND_NAMES
 
@@ -20,18 +20,20 @@ def gamebook_table(gc: GameCols, s: dict, pool: Pool, extra: dict) -> tuple[pa.T
     active = status == 0
     sec = s["sec"][rows]
     minutes = np.where(active, sec, -1)
-    odd = extra["odd_minutes"][rows]
+    # odd shapes (1-2 parseable, 3-4 not) and the rounding carry (31:00 printed 30:60)
+    odd = np.where(extra["minutes_carry"][rows], 5, extra["odd_minutes"][rows])
     mins_vals = list(MMSS)
     odd_codes = np.full(rows.size, -1)
     for i in np.flatnonzero(odd > 0):
         m, sc = divmod(int(sec[i]), 60)
-        text = {1: f"PT{m:02d}M{sc:02d}.00S", 2: f" {m:02d}:{sc:02d} ", 3: "2:60", 4: "-"}
+        text = {1: f"PT{m:02d}M{sc:02d}.00S", 2: f" {m:02d}:{sc:02d} ", 3: f"{m:02d}:{sc:02d}:10",
+                4: "-", 5: f"{m - 1:02d}:60"}  # fmt: skip
         odd_codes[i] = len(mins_vals)
         mins_vals.append(text[int(odd[i])])
     minutes = np.where(odd_codes >= 0, odd_codes, minutes)
-    names = pool.name
-    original = list(pool.name) + list(pool.last)
-    orig_code = pid + np.where(extra["last_only"][rows] & (status == 2), len(pool.name), 0)
+    names, lookups, id_code = pool.identity(pid, extra["id_drift"][rows] == ID_GAMEBOOK)
+    original = names + pool.last
+    orig_code = np.where(extra["last_only"][rows] & (status == 2), len(names) + pid, id_code)
     null_stat = ~active
     cols = {
         "game_id": str_col(gc.gid, g),
@@ -40,9 +42,9 @@ def gamebook_table(gc: GameCols, s: dict, pool: Pool, extra: dict) -> tuple[pa.T
         "home_team_abbr": str_col(TEAMS, gc.home[g]),
         "away_team_abbr": str_col(TEAMS, gc.away[g]),
         "team_abbr": str_col(TEAMS, team, mask=extra["team_null"][rows] & ~active),
-        "player_name": str_col(names, pid),
+        "player_name": str_col(names, id_code),
         "player_name_original": str_col(original, orig_code),
-        "player_lookup": str_col(pool.lookup, pid),
+        "player_lookup": str_col(lookups, id_code),
         "player_status": str_col(STATUSES, status),
         "dnp_reason": str_col(REASONS, s["reason"][rows]),
         "minutes": str_col(mins_vals, minutes),
@@ -70,6 +72,7 @@ def gamebook_table(gc: GameCols, s: dict, pool: Pool, extra: dict) -> tuple[pa.T
 def bdl_table(gc: GameCols, s: dict, pool: Pool, extra: dict) -> tuple[pa.Table, np.ndarray]:
     rows = np.flatnonzero(extra["bdl_keep"])
     g, pid = s["g"][rows], s["pid"][rows]
+    names, lookups, id_code = pool.identity(pid, extra["id_drift"][rows] == ID_BDL)
     team = np.where(s["side"][rows] == 1, gc.home[g], gc.away[g])
     sec = s["sec"][rows].copy()
     pts = s["points"][rows].copy()
@@ -89,8 +92,8 @@ def bdl_table(gc: GameCols, s: dict, pool: Pool, extra: dict) -> tuple[pa.Table,
         "home_team_abbr": str_col(TEAMS, gc.home[g]),
         "away_team_abbr": str_col(TEAMS, gc.away[g]),
         "team_abbr": str_col(TEAMS, team),
-        "player_full_name": str_col(pool.name, pid),
-        "player_lookup": str_col(pool.lookup, pid),
+        "player_full_name": str_col(names, id_code),
+        "player_lookup": str_col(lookups, id_code),
         "minutes": str_col(vals, code),
         "points": int_col(pts),
         "assists": int_col(s["ast"][rows]),

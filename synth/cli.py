@@ -10,6 +10,7 @@ from driver.dates import parse_window
 from driver.errors import EXIT_USAGE, UsageError
 from synth.constants import FIRST_SEASON, LAST_SEASON
 from synth.pipeline import generate
+from synth.schedule import season_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,8 +25,7 @@ def run(args: argparse.Namespace) -> int:
     start, end = parse_window(args.start_date, args.end_date)
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
-    first = start.year if start.month >= 10 else start.year - 1
-    last = end.year if end.month >= 10 else end.year - 1
+    first, last = season_of(start), season_of(end)
     if first < FIRST_SEASON or last > LAST_SEASON:
         raise UsageError(f"seasons {FIRST_SEASON}-{LAST_SEASON} only; got {first}-{last}")
     if args.out.exists() and not args.out.is_dir():

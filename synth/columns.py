@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
 from synth.constants import TEAMS
-from synth.schedule import Games
+
+if TYPE_CHECKING:
+    from synth.schedule import Games
 
 MMSS = np.array([f"{s // 60:02d}:{s % 60:02d}" for s in range(8000)])
 MSS = np.array([f"{s // 60}:{s % 60:02d}" for s in range(8000)])

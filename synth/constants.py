@@ -69,6 +69,13 @@ OT_LEN = 300
 
 # random streams (first words of the seed sequence)
 S_POOL, S_ROSTER, S_SEASON, S_WEEK = 11, 12, 13, 14
+# messiness added later draws from its own streams, so the games and the older faults stay
+# identical: identity drift (per player), row faults (per season and week), corrections
+# (per season)
+S_DRIFT, S_ROW_FAULTS, S_CORRECTION = 15, 16, 17
+
+# the source that writes a player-game with the player's alternative identity (0: none)
+ID_GAMEBOOK, ID_BDL, ID_NBAC_PBP = 1, 2, 3
 
 FIRST_NAMES = _words(
     "James Michael Chris Anthony Kevin Stephen Jalen Jaylen Jayson Tyrese Devin Donovan "

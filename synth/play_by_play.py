@@ -14,6 +14,7 @@ from synth.constants import (
     E_SUB,
     E_TOV,
     ETYPES,
+    ID_NBAC_PBP,
     NBA_ETYPES,
     R_AST,
     R_BLK,
@@ -141,8 +142,12 @@ def _nba_subtypes() -> list[str]:
     return out
 
 
-def nbacom_table(gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray,
-            g_slot0: np.ndarray) -> tuple[pa.Table, np.ndarray]:  # fmt: skip
+def nbacom_table(
+    gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray, g_slot0: np.ndarray, drift: np.ndarray
+) -> tuple[pa.Table, np.ndarray]:
+    """NBA.com play-by-play of the games that have it; `drift` (per slot row, ID_*) marks the
+    player-games NBA.com writes with the player's alternative identity."""
+    names, lookups, s_code = pool.identity(s_pid, drift == ID_NBAC_PBP)
     f = gc.flags
     want = (f["bdb_missing"] & ~f["pbp_missing"]) | f["bdb_fallback"] | f["nbac_extra"]
     keep = np.flatnonzero(want[ev["g"]])
@@ -151,7 +156,7 @@ def nbacom_table(gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray,
     src, extra = rows["src"], rows["extra"]
     e = {k: v[src] for k, v in e.items()}
     g = e["g"]
-    p1, p2 = _pbp_player_cols(e, s_pid, g_slot0)
+    p1, p2 = _pbp_player_cols(e, s_code, g_slot0)  # codes into names / lookups
     is_shot = (e["etype"] == E_SHOT) & (extra == 0)
     assister = np.where(is_shot & (e["role"] == R_AST), p2, -1)
     blocker = np.where(is_shot & (e["role"] == R_BLK), p2, -1)
@@ -195,15 +200,15 @@ def nbacom_table(gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray,
         "event_type": str_col(NBA_ETYPES, etype),
         "event_action_type": str_col(nba_sub, esub),
         "event_description": pc.binary_join_element_wise(
-            pc.coalesce(str_col(pool.name, actor), str_col(TEAMS, team)),
+            pc.coalesce(str_col(names, actor), str_col(TEAMS, team)),
             str_col(desc_texts, desc),
             " ",
             null_handling="skip",
         ),
-        "player_1_lookup": str_col(pool.lookup, actor),
+        "player_1_lookup": str_col(lookups, actor),
         "player_1_team_abbr": str_col(TEAMS, team),
-        "player_2_lookup": str_col(pool.lookup, assister),
-        "player_3_lookup": str_col(pool.lookup, blocker),
+        "player_2_lookup": str_col(lookups, assister),
+        "player_3_lookup": str_col(lookups, blocker),
         "shot_made": pa.array(made == 1, mask=made < 0),
         "shot_type": str_col(SHOT_TYPES, np.where(swap, -1, e["stype"])),
         "shot_x": float_col(sx),

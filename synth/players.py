@@ -45,6 +45,16 @@ class Pool:
     ast: np.ndarray
     blk: np.ndarray
     stl: np.ndarray
+    # the player as a drifting source writes him (messiness.identity_variants)
+    alt_name: list[str]
+    alt_lookup: list[str]
+
+    def identity(
+        self, pid: np.ndarray, drifted: np.ndarray
+    ) -> tuple[list[str], list[str], np.ndarray]:
+        """(names, lookups, codes into both) of players `pid` (-1: none), drifted or not."""
+        code = np.where(pid >= 0, pid + len(self.name) * drifted, -1)
+        return self.name + self.alt_name, self.lookup + self.alt_lookup, code
 
 
 def build_pool(seed: int) -> Pool:
@@ -90,6 +100,8 @@ def build_pool(seed: int) -> Pool:
         ast=np.exp(rng.normal(0, 0.55, POOL_SIZE)),
         blk=np.exp(rng.normal(0, 0.7, POOL_SIZE)),
         stl=np.exp(rng.normal(0, 0.4, POOL_SIZE)),
+        alt_name=names,
+        alt_lookup=lookups,
     )
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from synth.constants import EAST, N_TEAMS, S_SEASON, TEAMS
+from synth.constants import EAST, N_TEAMS, S_CORRECTION, S_SEASON, TEAMS
 from synth.draws import seeded_rng
-from synth.messiness import game_flags
+from synth.messiness import correction_flags, game_flags
 
 
 def _next_weekday(d: dt.date, weekday: int) -> dt.date:
@@ -188,14 +188,15 @@ def season_schedule(seed: int, year: int) -> dict:
         "nba_id": reg["nba_id"] + list(cols[6]),
     }
     games["flags"] = game_flags(rng, games["date"].size)
+    games["flags"] |= correction_flags(seeded_rng(seed, S_CORRECTION, year), games["date"].size)
     return games
 
 
 def build_games(seed: int, start: dt.date, end: dt.date, clean: bool) -> Games:
     """Games of every season overlapping the window, restricted to weeks touching it."""
-    first = start.year if start.month >= 10 else start.year - 1
-    last = end.year if end.month >= 10 else end.year - 1
-    parts = [season_schedule(seed, y) | {"year": y} for y in range(first, last + 1)]
+    parts = [
+        season_schedule(seed, y) | {"year": y} for y in range(season_of(start), season_of(end) + 1)
+    ]
     date = np.concatenate([p["date"] for p in parts])
     week = week_key(date)
     keep = (week >= week_key(np.datetime64(start))) & (week <= week_key(np.datetime64(end)))
@@ -220,6 +221,19 @@ def build_games(seed: int, start: dt.date, end: dt.date, clean: bool) -> Games:
         nba_id=[nba_ids[i] for i in idx],
         flags=flags,
     )
+
+
+def season_of(day: dt.date) -> int:
+    """The season a date belongs to: the year it starts in (October or later: that year)."""
+    return day.year if day.month >= 10 else day.year - 1
+
+
+def season_windows(start: dt.date, end: dt.date) -> list[tuple[int, dt.date, dt.date]]:
+    """[start, end] cut at season boundaries (October 1): (season, first day, last day)."""
+    return [
+        (y, max(start, dt.date(y, 10, 1)), min(end, dt.date(y + 1, 9, 30)))
+        for y in range(season_of(start), season_of(end) + 1)
+    ]
 
 
 def week_key(date: np.ndarray) -> np.ndarray:
