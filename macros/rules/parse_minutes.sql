@@ -1,11 +1,13 @@
 {#- Minutes strings -> decimal minutes (1 dp) and a parse status (domain.md 5.1).
 
     Accepted shapes (surrounding spaces ignored):
-      MM:SS / M:SS / MMM:SS (team totals)   35:42 -> 35.7, 0:45 -> 0.8, 265:00 -> 265.0
+      MM:SS / M:SS / MMM:SS (team totals)   35:42 -> 35.7, 0:45 -> 0.8, 265:00 -> 265.0, 30:60 -> 31.0
       whole or decimal minutes              38 -> 38.0, 00 -> 0.0, 32.5 -> 32.5
       ISO-8601 duration                     PT34M27.00S -> 34.5, PT00M00.00S -> 0.0
+    Seconds 60 are a real scorer's rounding ('30:60', '0:60'): read as the next whole minute
+    (31.0, 1.0).
     Missing (NULL minutes, status 'missing'): NULL, '', '-', 'null', 'none', 'DNP...'.
-    Anything else, including seconds outside 0-59 ('2:60'), is NULL with status 'unparseable'.
+    Anything else, including seconds 61 and above ('2:61'), is NULL with status 'unparseable'.
     Zero stays 0.0. Rounding is half-up on exact integer centiseconds, so every engine agrees. -#}
 
 {% macro _minutes_clean(expr) -%}
@@ -17,7 +19,7 @@
     {%- set s = _minutes_clean(expr) -%}
     {%- set int_type = dbt.type_bigint() -%}
     case
-        when {{ regex_matches(s, '\d{1,3}:[0-5]\d') }}
+        when {{ regex_matches(s, '\d{1,3}:(?:[0-5]\d|60)') }}
             then cast({{ regex_capture(s, '^(\d+):') }} as {{ int_type }}) * 6000
                 + cast({{ regex_capture(s, ':(\d+)$') }} as {{ int_type }}) * 100
         when {{ regex_matches(s, '\d{1,3}') }}
