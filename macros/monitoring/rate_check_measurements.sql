@@ -1,4 +1,4 @@
-{#- The measurement rows the rate checks (null_rate_in_band, coverage_at_least) of this dbt
+{#- The measurement rows the rate checks (rate_check_test_names()) of this dbt
     call stored, read back in one query: {relation_name: [ {column: float or none} ]}.
     Empty when no rate check stored a row (store_failures_as ephemeral, or none selected).
     Two on-run-end hooks use it: log_validation_measurements (the driver's report) and
@@ -12,7 +12,7 @@
         {%- if node.resource_type == 'test'
             and result.status in ('pass', 'warn', 'fail')
             and node.test_metadata is not none
-            and node.test_metadata.name in ('null_rate_in_band', 'coverage_at_least')
+            and node.test_metadata.name in rate_check_test_names()
             and node.relation_name
             and node.config.store_failures
             and node.config.store_failures_as in (none, 'table', 'view') -%}

@@ -136,7 +136,7 @@
                 {%- set kwargs = node.test_metadata.kwargs if node.test_metadata is not none else {} -%}
                 {%- set stored = measurements.get(node.relation_name or '', []) -%}
                 {%- set tested = (node.refs[0].name if node.refs else (node.sources[0] | join('.') if node.sources else none)) -%}
-                {%- if test_name in ('null_rate_in_band', 'coverage_at_least') -%}
+                {%- if test_name in rate_check_test_names() -%}
                     {%- set m = stored[0] if stored else {} -%}
                     {%- set measured = m.get('measured_pct') -%}
                     {%- set unit = 'percent' -%}

@@ -1,10 +1,17 @@
-{#- Helpers for the rate checks (tests/generic/null_rate_in_band.sql, coverage_at_least.sql).
+{#- Helpers for the rate checks (tests/generic/null_rate_in_band.sql, coverage_at_least.sql,
+    share_in_band.sql).
 
     dbt requires a test's fail_calc to be an integer (run_results `failures`), and a rate is
     not, so a rate check computes its own outcome: it returns ONE measurement row (the
     measured percentage, the counts, the band, `severity_level` 0 pass / 1 warn / 2 error),
     and fail_calc takes the level. warn_if '>= 1' / error_if '>= 2' then map it to dbt's
     statuses. The row is stored (store_failures), so the measurement can be read back. -#}
+
+{#- The generic tests that are rate checks (tests/generic/): they return one measurement row,
+    stored and read back by rate_check_measurements. -#}
+{% macro rate_check_test_names() -%}
+    {{ return(['null_rate_in_band', 'coverage_at_least', 'share_in_band']) }}
+{%- endmacro %}
 
 {#- A percentage bound as a float literal, or a typed NULL when unset. -#}
 {% macro _band_value(value) -%}

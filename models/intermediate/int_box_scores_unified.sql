@@ -1,7 +1,10 @@
 -- One box-score row per (game, player): the gamebook first; BDL only for player-games the
--- gamebook lacks (never over it). Records which source each row came from. A row without a
--- team (often an inactive player) takes BDL's, else the player's team in his nearest game
--- within var team_hint_days, among the two teams of this game.
+-- gamebook lacks (never over it). The two are matched by the player identity rule
+-- (macros/rules/identity.sql: exact lookup, else the suffix-less name within the game and
+-- team), so a BDL row of a gamebook player never makes a second row. Records which source each
+-- row came from and how its BDL row was matched. A row without a team (often an inactive
+-- player) takes BDL's, else the player's team in his nearest game within var team_hint_days,
+-- among the two teams of this game (the hint's lookups matched by the same rule).
 with gamebook as (
     select * from {{ ref('stg_nba_raw__gamebook_player_stats') }}
 ),
@@ -14,21 +17,47 @@ player_teams as (
     select * from {{ ref('stg_nba_raw__gamebook_player_teams') }}
 ),
 
-team_hints as (
+-- Which BDL row is which gamebook player.
+{{ player_identity_ctes('bdl_identity', 'bdl', 'gamebook') }},
+
+-- Team hints: the lookups the player was listed with in the two teams' games nearby
+-- (names that equal his, or his without a suffix), resolved by the identity rule.
+teamless as (
     select
-        gamebook.game_id,
-        gamebook.player_lookup,
-        player_teams.team_abbr,
-        player_teams.game_date,
-        abs({{ dbt.datediff('gamebook.game_date', 'player_teams.game_date', 'day') }}) as days_away
+        game_id,
+        game_date,
+        player_lookup,
+        cast(null as {{ dbt.type_string() }}) as team_abbr
     from gamebook
-    inner join player_teams
-        on gamebook.player_lookup = player_teams.player_lookup
-        and player_teams.team_abbr in (
-            {{ game_id_away_team('gamebook.game_id') }}, {{ game_id_home_team('gamebook.game_id') }}
-        )
-    where gamebook.team_abbr is null
+    where team_abbr is null
 ),
+
+hint_listings as (
+    select
+        teamless.game_id,
+        player_teams.team_abbr,
+        player_teams.player_lookup,
+        player_teams.game_date,
+        abs({{ dbt.datediff('teamless.game_date', 'player_teams.game_date', 'day') }}) as days_away
+    from teamless
+    inner join player_teams
+        on {{ lookup_without_suffix('teamless.player_lookup') }}
+        = {{ lookup_without_suffix('player_teams.player_lookup') }}
+        and player_teams.team_abbr in (
+            {{ game_id_away_team('teamless.game_id') }}, {{ game_id_home_team('teamless.game_id') }}
+        )
+),
+
+hint_roster as (
+    select
+        game_id,
+        team_abbr,
+        player_lookup
+    from hint_listings
+    where days_away <= {{ var('team_hint_days', 30) }}
+),
+
+{{ player_identity_ctes('hint_identity', 'teamless', 'hint_roster') }},
 
 nearest_team as (
     select
@@ -37,13 +66,18 @@ nearest_team as (
         team_abbr
     from (
         select
-            team_hints.*,
+            hint_identity.game_id,
+            hint_identity.candidate_lookup as player_lookup,
+            hint_listings.team_abbr,
             row_number() over (
-                partition by game_id, player_lookup
-                order by days_away, game_date
+                partition by hint_identity.game_id, hint_identity.candidate_lookup
+                order by hint_listings.days_away, hint_listings.game_date
             ) as hint_rank
-        from team_hints
-        where days_away <= {{ var('team_hint_days', 30) }}
+        from hint_identity
+        inner join hint_listings
+            on hint_identity.game_id = hint_listings.game_id
+            and hint_identity.player_lookup = hint_listings.player_lookup
+        where hint_listings.days_away <= {{ var('team_hint_days', 30) }}
     ) as ranked
     where hint_rank = 1
 ),
@@ -76,11 +110,15 @@ from_gamebook as (
         gamebook.three_pointers_made as three_pt_makes,
         gamebook.free_throws_attempted as ft_attempts,
         gamebook.free_throws_made as ft_makes,
-        'nbac_gamebook' as primary_source_used
+        'nbac_gamebook' as primary_source_used,
+        bdl_identity.identity_match as bdl_identity_match
     from gamebook
+    left join bdl_identity
+        on gamebook.game_id = bdl_identity.game_id
+        and gamebook.player_lookup = bdl_identity.player_lookup
     left join bdl
-        on gamebook.game_id = bdl.game_id
-        and gamebook.player_lookup = bdl.player_lookup
+        on bdl_identity.game_id = bdl.game_id
+        and bdl_identity.candidate_lookup = bdl.player_lookup
     left join nearest_team
         on gamebook.game_id = nearest_team.game_id
         and gamebook.player_lookup = nearest_team.player_lookup
@@ -114,14 +152,13 @@ from_bdl as (
         bdl.three_pointers_made as three_pt_makes,
         bdl.free_throws_attempted as ft_attempts,
         bdl.free_throws_made as ft_makes,
-        'bdl_boxscores' as primary_source_used
+        'bdl_boxscores' as primary_source_used,
+        cast(null as {{ dbt.type_string() }}) as bdl_identity_match
     from bdl
-    where not exists (
-            select 1
-            from gamebook
-            where gamebook.game_id = bdl.game_id
-                and gamebook.player_lookup = bdl.player_lookup
-        )
+    left join bdl_identity
+        on bdl.game_id = bdl_identity.game_id
+        and bdl.player_lookup = bdl_identity.candidate_lookup
+    where bdl_identity.candidate_lookup is null
 ),
 
 final as (

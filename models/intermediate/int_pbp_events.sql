@@ -1,8 +1,9 @@
 -- Field-goal and free-throw events of each game from the play-by-play source chosen for that
 -- game (domain.md 6.1): BigDataBall when it has shot rows with a distance for the game, else
 -- NBA.com, else none (the game then has no rows here). The actors' lookups are matched to the
--- box score of the same game: numeric id prefixes are gone in staging; suffix drift such as
--- timhardaway vs timhardawayjr is matched here, within the same game and team.
+-- box score of the same game by the player identity rule (macros/rules/identity.sql): the
+-- same lookup, else the suffix-less name (timhardaway vs timhardawayjr) within the same game
+-- and team; how each actor was matched is kept (*_identity_match).
 {#- The two play-by-play staging views share this shape; each game's events come from one. -#}
 {% set event_columns = [
     'game_id', 'event_id', 'game_date', 'event_kind', 'data_source', 'shooter_lookup',
@@ -76,81 +77,20 @@ events as (
         and scoring_events.pbp_source = game_sources.shot_zone_source
 ),
 
+-- Every actor key of the events: the shooter and the assister (the shooter's team), the
+-- blocker (the other team); '' when the team is unknown.
 actors as (
-    select game_id, coalesce(shooter_team_abbr, '') as expected_team_abbr, shooter_lookup as pbp_lookup
+    select game_id, coalesce(shooter_team_abbr, '') as team_abbr, shooter_lookup as player_lookup
     from events
     union all
-    select game_id, coalesce(shooter_team_abbr, '') as expected_team_abbr, assist_lookup as pbp_lookup
+    select game_id, coalesce(shooter_team_abbr, '') as team_abbr, assist_lookup as player_lookup
     from events
     union all
-    select
-        game_id,
-        opponent_team_abbr as expected_team_abbr,
-        block_lookup as pbp_lookup
+    select game_id, opponent_team_abbr as team_abbr, block_lookup as player_lookup
     from events
 ),
 
-candidates as (
-    select distinct
-        game_id,
-        expected_team_abbr,
-        pbp_lookup,
-        {{ lookup_without_suffix('pbp_lookup') }} as pbp_lookup_base
-    from actors
-    where pbp_lookup is not null
-),
-
-roster_keys as (
-    select
-        game_id,
-        coalesce(team_abbr, '') as team_abbr,
-        player_lookup,
-        {{ lookup_without_suffix('player_lookup') }} as player_lookup_base
-    from roster
-),
-
-exact_matches as (
-    select distinct
-        candidates.game_id,
-        candidates.expected_team_abbr,
-        candidates.pbp_lookup,
-        candidates.pbp_lookup as player_lookup
-    from candidates
-    inner join roster_keys
-        on candidates.game_id = roster_keys.game_id
-        and candidates.pbp_lookup = roster_keys.player_lookup
-),
-
--- Suffix drift, only for keys with no exact match: same game, same base name, same team
--- (or a team unknown on either side), the first such player when several qualify.
-suffix_matches as (
-    select
-        candidates.game_id,
-        candidates.expected_team_abbr,
-        candidates.pbp_lookup,
-        min(roster_keys.player_lookup) as player_lookup
-    from candidates
-    inner join roster_keys
-        on candidates.game_id = roster_keys.game_id
-        and candidates.pbp_lookup_base = roster_keys.player_lookup_base
-    left join exact_matches
-        on candidates.game_id = exact_matches.game_id
-        and candidates.expected_team_abbr = exact_matches.expected_team_abbr
-        and candidates.pbp_lookup = exact_matches.pbp_lookup
-    where exact_matches.pbp_lookup is null
-        and (
-            candidates.expected_team_abbr = ''
-            or roster_keys.team_abbr = ''
-            or roster_keys.team_abbr = candidates.expected_team_abbr
-        )
-    group by candidates.game_id, candidates.expected_team_abbr, candidates.pbp_lookup
-),
-
-lookup_map as (
-    select game_id, expected_team_abbr, pbp_lookup, player_lookup from exact_matches
-    union all
-    select game_id, expected_team_abbr, pbp_lookup, player_lookup from suffix_matches
-),
+{{ player_identity_ctes('lookup_map', 'actors', 'roster') }},
 
 final as (
     select
@@ -160,6 +100,7 @@ final as (
         events.event_kind,
         events.data_source,
         coalesce(shooter.player_lookup, events.shooter_lookup) as shooter_lookup,
+        shooter.identity_match as shooter_identity_match,
         events.shooter_team_abbr,
         events.shot_made,
         events.is_three_label,
@@ -167,22 +108,24 @@ final as (
         events.x_tenths,
         events.y_tenths,
         coalesce(assister.player_lookup, events.assist_lookup) as assist_lookup,
+        assister.identity_match as assist_identity_match,
         coalesce(blocker.player_lookup, events.block_lookup) as block_lookup,
+        blocker.identity_match as block_identity_match,
         events.is_and1_free_throw,
         events.shot_zone_source
     from events
     left join lookup_map as shooter
         on events.game_id = shooter.game_id
-        and events.shooter_lookup = shooter.pbp_lookup
-        and coalesce(events.shooter_team_abbr, '') = shooter.expected_team_abbr
+        and events.shooter_lookup = shooter.candidate_lookup
+        and coalesce(events.shooter_team_abbr, '') = shooter.candidate_team_key
     left join lookup_map as assister
         on events.game_id = assister.game_id
-        and events.assist_lookup = assister.pbp_lookup
-        and coalesce(events.shooter_team_abbr, '') = assister.expected_team_abbr
+        and events.assist_lookup = assister.candidate_lookup
+        and coalesce(events.shooter_team_abbr, '') = assister.candidate_team_key
     left join lookup_map as blocker
         on events.game_id = blocker.game_id
-        and events.block_lookup = blocker.pbp_lookup
-        and events.opponent_team_abbr = blocker.expected_team_abbr
+        and events.block_lookup = blocker.candidate_lookup
+        and events.opponent_team_abbr = blocker.candidate_team_key
 )
 
 select * from final

@@ -1,7 +1,8 @@
 -- Shot zones per (game, player) from the chosen play-by-play: attempts and makes by zone,
 -- assisted / unassisted makes, and-ones, and blocks by the zone of the blocked shot.
 -- Every actor of a game with play-by-play gets a row; the mart gives 0s to the rest of the
--- game's players.
+-- game's players. identity_suffix_matches counts the player's shots and blocks whose
+-- play-by-play name was matched to his box score by its suffix-less form.
 with events as (
     select * from {{ ref('int_pbp_events') }}
 ),
@@ -14,6 +15,8 @@ field_goals as (
         block_lookup,
         assist_lookup,
         shot_made,
+        shooter_identity_match,
+        block_identity_match,
         {{ classify_shot_zone('is_three_label', 'x_tenths', 'y_tenths', 'shot_distance_ft') }} as zone,
         {{ shot_zone_method_used('x_tenths', 'y_tenths') }} as zone_method
     from events
@@ -26,7 +29,7 @@ field_goals as (
     'paint_attempts', 'paint_makes', 'mid_range_attempts', 'mid_range_makes',
     'three_attempts_pbp', 'three_makes_pbp', 'unclassified_attempts',
     'assisted_fg_makes', 'unassisted_fg_makes', 'distance_rule_shots',
-    'and1_count', 'paint_blocks', 'mid_range_blocks', 'three_pt_blocks',
+    'and1_count', 'paint_blocks', 'mid_range_blocks', 'three_pt_blocks', 'identity_suffix_matches',
 ] %}
 {%- set shot_taken = {
     'paint_attempts': "zone = 'paint'",
@@ -39,13 +42,15 @@ field_goals as (
     'assisted_fg_makes': "shot_made and assist_lookup is not null",
     'unassisted_fg_makes': "shot_made and assist_lookup is null",
     'distance_rule_shots': "zone_method = 'distance'",
+    'identity_suffix_matches': "shooter_identity_match = 'suffix'",
 } %}
 {%- set shot_blocked = {
     'paint_blocks': "zone = 'paint'",
     'mid_range_blocks': "zone = 'mid_range'",
     'three_pt_blocks': "zone = 'three'",
+    'identity_suffix_matches': "block_identity_match = 'suffix'",
 } %}
-{%- set and_one = {'and1_count': "true"} %}
+{%- set and_one = {'and1_count': "true", 'identity_suffix_matches': "shooter_identity_match = 'suffix'"} %}
 
 contributions as (
     select

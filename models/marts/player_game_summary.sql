@@ -47,6 +47,8 @@ joined as (
         {%- for column in zone_count_columns + ['unclassified_attempts', 'distance_rule_shots'] %}
         zones.{{ column }} as zone_{{ column }},
         {%- endfor %}
+        zones.player_lookup is not null as in_pbp,
+        zones.identity_suffix_matches as pbp_identity_suffix_matches,
         team_totals.team_minutes,
         team_totals.team_fg_attempts,
         team_totals.team_ft_attempts,
@@ -103,11 +105,15 @@ final as (
         ft_attempts,
         ft_makes,
 
-        -- shot zones: 0, not NULL, for every player of a game with play-by-play
+        -- shot zones: 0, not NULL, for every player with a box score in a game with play-by-play;
+        -- NULL without a box score (fg_attempts NULL: nothing to split)
         {%- for column in zone_count_columns %}
-        case when has_pbp then cast(coalesce(zone_{{ column }}, 0) as int64) end as {{ column }},
+        case
+            when has_pbp and fg_attempts is not null then cast(coalesce(zone_{{ column }}, 0) as int64)
+        end as {{ column }},
         {%- endfor %}
-        has_pbp and coalesce(zone_unclassified_attempts, 0) = 0 as has_complete_shot_zones,
+        has_pbp and fg_attempts is not null and coalesce(zone_unclassified_attempts, 0) = 0
+            as has_complete_shot_zones,
         shot_zone_source,
         case
             when not has_pbp then null
@@ -125,7 +131,13 @@ final as (
 
         -- lineage
         primary_source_used,
-        cast({{ dbt.current_timestamp() }} as timestamp) as processed_at
+        cast({{ dbt.current_timestamp() }} as timestamp) as processed_at,
+        -- how the player was recognised in the other sources (macros/rules/identity.sql)
+        case
+            when bdl_identity_match = 'suffix' or coalesce(pbp_identity_suffix_matches, 0) > 0 then 'suffix'
+            when bdl_identity_match = 'exact' or in_pbp then 'exact'
+            else 'single_source'
+        end as identity_match
     from joined
 )
 
