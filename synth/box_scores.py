@@ -7,11 +7,14 @@ import pyarrow as pa
 
 from synth.columns import INTS, MMSS, MSS, GameCols, int_col, str_col, ts_col
 from synth.constants import ID_BDL, ID_GAMEBOOK, REASONS, STATS, STATUSES, TEAMS
+from synth.draws import Arrays
 from synth.players import Pool
 from synth.schedule import KIND_NAMES
 
 
-def gamebook_table(gc: GameCols, s: dict, pool: Pool, extra: dict) -> tuple[pa.Table, np.ndarray]:
+def gamebook_table(
+    gc: GameCols, s: Arrays, pool: Pool, extra: Arrays
+) -> tuple[pa.Table, np.ndarray]:
     g = s["g"]
     keep = (s["status"] >= 0) & ~extra["gb_missing_row"] & ~gc.flags["gamebook_missing"][g]
     rows = np.flatnonzero(keep)
@@ -69,7 +72,7 @@ def gamebook_table(gc: GameCols, s: dict, pool: Pool, extra: dict) -> tuple[pa.T
     return pa.table(cols), g
 
 
-def bdl_table(gc: GameCols, s: dict, pool: Pool, extra: dict) -> tuple[pa.Table, np.ndarray]:
+def bdl_table(gc: GameCols, s: Arrays, pool: Pool, extra: Arrays) -> tuple[pa.Table, np.ndarray]:
     rows = np.flatnonzero(extra["bdl_keep"])
     g, pid = s["g"][rows], s["pid"][rows]
     names, lookups, id_code = pool.identity(pid, extra["id_drift"][rows] == ID_BDL)
@@ -114,7 +117,7 @@ def bdl_table(gc: GameCols, s: dict, pool: Pool, extra: dict) -> tuple[pa.Table,
 
 
 def team_box_table(
-    gc: GameCols, s: dict, points: np.ndarray, n_ot: np.ndarray
+    gc: GameCols, s: Arrays, points: np.ndarray, n_ot: np.ndarray
 ) -> tuple[pa.Table, np.ndarray]:
     n_games = gc.date.size
     key = s["g"] * 2 + s["side"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ INTS = np.array([str(i) for i in range(10000)])
 
 
 def str_col(
-    values: np.ndarray | list[str], codes: np.ndarray, mask: np.ndarray | None = None
+    values: np.ndarray | Sequence[str], codes: np.ndarray, mask: np.ndarray | None = None
 ) -> pa.Array:
     """Strings by code into `values` (NULL where mask or code < 0)."""
     codes = np.asarray(codes)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+# named columns of equal length (rows of a week, events, ...)
+Arrays = dict[str, np.ndarray]
+
 
 def seeded_rng(*words: int) -> np.random.Generator:
     return np.random.default_rng([int(w) for w in words])
 
 
 def choice_codes(
-    rng: np.random.Generator, options: tuple[tuple[str, float], ...], codes: dict, n: int
+    rng: np.random.Generator, options: tuple[tuple[str, float], ...], codes: dict[str, int], n: int
 ) -> np.ndarray:
     p = np.array([w for _, w in options], dtype=float)
     return rng.choice(np.array([codes[name] for name, _ in options]), size=n, p=p / p.sum())
@@ -22,7 +25,7 @@ def pick(rng: np.random.Generator, weights: np.ndarray, rows: np.ndarray) -> np.
         return np.zeros(0, dtype=np.int64)
     c = np.cumsum(weights[rows], axis=1)
     u = rng.random(rows.size) * c[:, -1]
-    return np.minimum((c <= u[:, None]).sum(axis=1), weights.shape[1] - 1)
+    return np.asarray(np.minimum((c <= u[:, None]).sum(axis=1), weights.shape[1] - 1))
 
 
 def pick_excluding(
@@ -34,7 +37,7 @@ def pick_excluding(
     w[np.arange(rows.size), exclude] = 0.0
     c = np.cumsum(w, axis=1)
     u = rng.random(rows.size) * c[:, -1]
-    return np.minimum((c <= u[:, None]).sum(axis=1), weights.shape[1] - 1)
+    return np.asarray(np.minimum((c <= u[:, None]).sum(axis=1), weights.shape[1] - 1))
 
 
 def segment_rank(keys: np.ndarray) -> np.ndarray:
@@ -44,4 +47,4 @@ def segment_rank(keys: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     starts = np.r_[0, np.flatnonzero(keys[1:] != keys[:-1]) + 1]
     lens = np.diff(np.r_[starts, n])
-    return np.arange(n) - np.repeat(starts, lens)
+    return np.asarray(np.arange(n) - np.repeat(starts, lens))

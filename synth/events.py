@@ -36,7 +36,7 @@ from synth.constants import (
     VIOL_SUBTYPES,
     ZONE_SUBTYPES,
 )
-from synth.draws import choice_codes, pick, pick_excluding, segment_rank
+from synth.draws import Arrays, choice_codes, pick, pick_excluding, segment_rank
 
 
 def _assign_fouls(rng: np.random.Generator, w_foul: np.ndarray, foul_tg: np.ndarray) -> np.ndarray:
@@ -116,7 +116,9 @@ class Events:
         for c in self.COLS:
             default = np.nan if c in ("x", "y") else -1
             v = cols.get(c, 0 if c == "eoff" else default)
-            block[c] = np.broadcast_to(np.asarray(v), (n,)).copy() if np.ndim(v) == 0 else v
+            block[c] = (
+                np.broadcast_to(np.asarray(v), (n,)).copy() if np.ndim(v) == 0 else np.asarray(v)
+            )
         self.blocks.append(block)
 
     def games(self, g_n: int) -> np.ndarray:
@@ -152,7 +154,7 @@ class Week:
 def event_times(rng: np.random.Generator, length: np.ndarray) -> np.ndarray:
     """Event cluster times in (0, length), a quarter second or more from any whole second."""
     u = rng.uniform(0, 1, length.size) * length
-    return np.floor(u) + 0.25 + 0.5 * (u - np.floor(u))
+    return np.asarray(np.floor(u) + 0.25 + 0.5 * (u - np.floor(u)))
 
 
 def game_frame(wk: Week, n_ot: np.ndarray) -> None:
@@ -170,7 +172,7 @@ def game_frame(wk: Week, n_ot: np.ndarray) -> None:
               p2=pick(wk.rng, wk.w["reb"], home - 1), role=R_JUMP)  # fmt: skip
 
 
-def field_goal_events(wk: Week, shots: dict) -> tuple[np.ndarray, np.ndarray]:
+def field_goal_events(wk: Week, shots: Arrays) -> tuple[np.ndarray, np.ndarray]:
     """Shot rows (assist or block on the row); returns shooter slot and time per shot."""
     rng, w = wk.rng, wk.w
     zone, made, tg = shots["zone"], shots["made"], shots["tg"]
@@ -197,7 +199,7 @@ def field_goal_events(wk: Week, shots: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def free_throw_and_foul_events(
-    wk: Week, shots: dict, fts: dict, shooter: np.ndarray, shot_tc: np.ndarray
+    wk: Week, shots: Arrays, fts: Arrays, shooter: np.ndarray, shot_tc: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Free throws with their shooting fouls, plus non-shooting fouls (max six a player).
 
@@ -237,7 +239,7 @@ def free_throw_and_foul_events(
 
 
 def rebound_events(
-    wk: Week, shots: dict, shot_tc: np.ndarray, fts: dict, ft_tc: np.ndarray
+    wk: Week, shots: Arrays, shot_tc: np.ndarray, fts: Arrays, ft_tc: np.ndarray
 ) -> None:
     """A rebound after every missed field goal and every missed last free throw."""
     miss = ~shots["made"]

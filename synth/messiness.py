@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from synth.columns import GameCols, ts_col
 from synth.constants import ID_BDL, ID_GAMEBOOK, ID_NBAC_PBP, ROSTER, S_DRIFT
-from synth.draws import seeded_rng, segment_rank
+from synth.draws import Arrays, seeded_rng, segment_rank
 from synth.players import Pool
 
 # identity drift: share of player-games one source writes with the player's alternative
@@ -86,7 +86,7 @@ def identity_variants(seed: int, pool: Pool) -> Pool:
     return replace(pool, alt_name=names, alt_lookup=lookups)
 
 
-def row_messiness(rng: np.random.Generator, slot: dict, g_n: int) -> dict[str, np.ndarray]:
+def row_messiness(rng: np.random.Generator, slot: Arrays, g_n: int) -> dict[str, np.ndarray]:
     """Row-level messiness for one week, drawn from the week's stream."""
     n = slot["g"].size
     u = rng.random((6, n))
@@ -111,7 +111,7 @@ def row_messiness(rng: np.random.Generator, slot: dict, g_n: int) -> dict[str, n
 
 
 def row_faults(
-    rng: np.random.Generator, slot: dict, odd_minutes: np.ndarray
+    rng: np.random.Generator, slot: Arrays, odd_minutes: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Row-level faults added later, from their own per-week stream."""
     sec = slot["sec"]

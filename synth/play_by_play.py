@@ -24,12 +24,12 @@ from synth.constants import (
     SUBTYPES,
     TEAMS,
 )
-from synth.draws import segment_rank
+from synth.draws import Arrays, segment_rank
 from synth.players import Pool
 
 
 def _pbp_player_cols(
-    ev: dict, s_pid: np.ndarray, g_slot0: np.ndarray
+    ev: Arrays, s_pid: np.ndarray, g_slot0: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Player ids of player_1 / player_2 (-1 when none)."""
     p1 = np.where(ev["p1"] >= 0, s_pid[np.maximum(g_slot0[ev["atg"]] + ev["p1"], 0)], -1)
@@ -52,7 +52,7 @@ def _describe(
     return texts, code
 
 
-def bigdataball_table(gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray,
+def bigdataball_table(gc: GameCols, ev: Arrays, pool: Pool, s_pid: np.ndarray,
                  g_slot0: np.ndarray) -> tuple[pa.Table, np.ndarray]:  # fmt: skip
     keep = np.flatnonzero(~gc.flags["bdb_missing"][ev["g"]])
     e = {k: v[keep] for k, v in ev.items()}
@@ -107,7 +107,7 @@ def bigdataball_table(gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray,
     return pa.table(cols), g
 
 
-def _nba_rows(e: dict) -> dict[str, np.ndarray]:
+def _nba_rows(e: Arrays) -> dict[str, np.ndarray]:
     """NBA.com action rows: BigDataBall events, plus block and steal actions, subs split."""
     n = e["g"].size
     blk = np.flatnonzero((e["etype"] == E_SHOT) & (e["role"] == R_BLK))
@@ -143,7 +143,7 @@ def _nba_subtypes() -> list[str]:
 
 
 def nbacom_table(
-    gc: GameCols, ev: dict, pool: Pool, s_pid: np.ndarray, g_slot0: np.ndarray, drift: np.ndarray
+    gc: GameCols, ev: Arrays, pool: Pool, s_pid: np.ndarray, g_slot0: np.ndarray, drift: np.ndarray
 ) -> tuple[pa.Table, np.ndarray]:
     """NBA.com play-by-play of the games that have it; `drift` (per slot row, ID_*) marks the
     player-games NBA.com writes with the player's alternative identity."""

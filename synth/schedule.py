@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ KIND_NAMES = ("Regular Season", "PlayIn", "Playoffs")
 
 
 def _sigmoid(x: np.ndarray | float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(x)))
+    return np.asarray(1.0 / (1.0 + np.exp(-np.asarray(x))))
 
 
 def _draw_ot(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -46,7 +47,7 @@ def _draw_ot(rng: np.random.Generator, n: int) -> np.ndarray:
     return (u < 0.06).astype(np.int64) + (u < 0.009) + (u < 0.0015)
 
 
-def _regular_season(rng: np.random.Generator, year: int, rating: np.ndarray) -> dict:
+def _regular_season(rng: np.random.Generator, year: int, rating: np.ndarray) -> dict[str, Any]:
     opening = _next_weekday(dt.date(year, 10, 18), 1)  # Tuesday Oct 18-24
     last_day = _next_weekday(dt.date(year + 1, 4, 8), 6)  # Sunday Apr 8-14
     asg = _next_weekday(dt.date(year + 1, 2, 15), 6)  # third Sunday of February
@@ -104,7 +105,7 @@ class _Post:
 
     def __init__(self, rng: np.random.Generator, rating: np.ndarray, year: int) -> None:
         self.rng, self.rating, self.year = rng, rating, year
-        self.rows: list[tuple] = []
+        self.rows: list[tuple[Any, ...]] = []
 
     def game(self, date: dt.date, home: int, away: int, kind: int, seq: str) -> int:
         """Add a game; return the winner."""
@@ -167,7 +168,7 @@ def _playoffs(post: _Post, seeds: list[list[int]], start: dt.date, wins: np.ndar
             pairs = [(a, b) if key[a] <= key[b] else (b, a) for a, b in nxt]
 
 
-def season_schedule(seed: int, year: int) -> dict:
+def season_schedule(seed: int, year: int) -> dict[str, Any]:
     rng = seeded_rng(seed, S_SEASON, year)
     rating = rng.normal(0.0, 0.55, N_TEAMS)
     reg = _regular_season(rng, year, rating)
@@ -236,6 +237,6 @@ def season_windows(start: dt.date, end: dt.date) -> list[tuple[int, dt.date, dt.
     ]
 
 
-def week_key(date: np.ndarray) -> np.ndarray:
+def week_key(date: np.ndarray | np.datetime64) -> np.ndarray:
     # 1970-01-01 was a Thursday; +3 makes weeks start on Monday
     return (date.astype("datetime64[D]").astype(np.int64) + 3) // 7

@@ -31,7 +31,7 @@ from synth.constants import (
     SUB_CODE,
     TWO_WAY_REASONS,
 )
-from synth.draws import choice_codes, segment_rank
+from synth.draws import Arrays, choice_codes, segment_rank
 from synth.events import (
     Week,
     field_goal_events,
@@ -87,7 +87,7 @@ def _statuses(rng: np.random.Generator, tg_n: int) -> dict[str, np.ndarray]:
     return {"present": present, "status": status, "reason": reason, "rank": rank, "active": active}
 
 
-def _minutes(rng: np.random.Generator, st: dict, game_len: np.ndarray) -> np.ndarray:
+def _minutes(rng: np.random.Generator, st: Arrays, game_len: np.ndarray) -> np.ndarray:
     """Seconds per slot: the actives of a team share exactly 5 x game length."""
     tg_n = game_len.size
     w = MINUTE_BASE[st["rank"]] * np.clip(rng.lognormal(0, 0.18, (tg_n, ROSTER)), 0.6, 1.45)
@@ -107,7 +107,7 @@ def _minutes(rng: np.random.Generator, st: dict, game_len: np.ndarray) -> np.nda
     order = np.argsort(np.where(w > 0, sec, 10**9), axis=1, kind="stable")
     bump = np.zeros_like(sec)
     np.put_along_axis(bump, order, (np.arange(ROSTER)[None, :] < rem[:, None]).astype(np.int64), 1)
-    return sec + bump
+    return np.asarray(sec + bump)
 
 
 def _shots(rng: np.random.Generator, tg_n: int, scale: np.ndarray) -> dict[str, np.ndarray]:
@@ -129,7 +129,7 @@ def _shots(rng: np.random.Generator, tg_n: int, scale: np.ndarray) -> dict[str, 
 
 
 def _free_throws(
-    rng: np.random.Generator, shots: dict, tg_n: int, scale: np.ndarray
+    rng: np.random.Generator, shots: Arrays, tg_n: int, scale: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Free throws: 2-shot trips (own cluster) and 1/1 after and-ones (shot's cluster)."""
     ft_pct = np.clip(rng.normal(0.775, 0.045, tg_n), 0.6, 0.92)
@@ -140,10 +140,10 @@ def _free_throws(
     kind = np.r_[np.tile([0, 1], trip_tg.size), np.full(and1_idx.size, 2)]  # FT_SUBTYPES idx
     trip = np.r_[np.repeat(np.arange(trip_tg.size), 2), and1_idx]  # trip id, or shot index
     made = rng.random(tg.size) < ft_pct[tg]
-    return {"tg": tg, "kind": kind, "trip": trip, "made": made, "n_trips": trip_tg.size}
+    return {"tg": tg, "kind": kind, "trip": trip, "made": made}
 
 
-def _clamp_team_points(shots: dict, pts: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+def _clamp_team_points(shots: Arrays, pts: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
     """Keep team points in a plausible band by flipping a few two-point outcomes."""
     tg, zone, made = shots["tg"], shots["zone"], shots["made"]  # sorted by tg
     need = np.ceil(np.maximum(0, lo - pts) / 2)
@@ -155,7 +155,7 @@ def _clamp_team_points(shots: dict, pts: np.ndarray, lo: np.ndarray, hi: np.ndar
 
 
 def _fix_ties_and_swap(
-    shots: dict, fts: dict, home_win: np.ndarray, bounds: tuple[np.ndarray, np.ndarray]
+    shots: Arrays, fts: Arrays, home_win: np.ndarray, bounds: tuple[np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Give the scheduled winner the higher score; returns (points (G,2), real side per sim tg)."""
     g_n = home_win.size
@@ -220,7 +220,11 @@ def period_bounds(tc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def simulate_week(
-    rng: np.random.Generator, games: Games, idx: np.ndarray, pool: Pool, rosters: dict
+    rng: np.random.Generator,
+    games: Games,
+    idx: np.ndarray,
+    pool: Pool,
+    rosters: dict[int, np.ndarray],
 ) -> Sim:
     """Simulate the games idx (one week): roster rows, events, then box scores from events."""
     g_n = idx.size
@@ -292,7 +296,7 @@ def _box_from_events(ev: dict[str, np.ndarray], tg_n: int) -> dict[str, np.ndarr
     }
 
 
-def _plus_minus(rng: np.random.Generator, slot: dict, points: np.ndarray,
+def _plus_minus(rng: np.random.Generator, slot: Arrays, points: np.ndarray,
                 game_len: np.ndarray) -> np.ndarray:  # fmt: skip
     g, side = slot["g"], slot["side"]
     margin = np.where(side == 1, points[g, 1] - points[g, 0], points[g, 0] - points[g, 1])
