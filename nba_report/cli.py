@@ -51,8 +51,7 @@ def _window(wh: Warehouse, start: str | None, end: str | None) -> tuple[dt.date,
         if not found or found[0]["s"] is None:
             raise UsageError(f"{MART} in {wh.location} has no rows: build it first")
         return found[0]["s"], found[0]["e"]
-    if start is None or end is None:
-        raise UsageError("give both --start-date and --end-date, or neither (the whole mart)")
+    assert start is not None and end is not None  # main checked: both or neither
     return parse_window(start, end)
 
 
@@ -75,8 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     began = time.perf_counter()
     try:
-        if args.start_date is not None and args.end_date is not None:
-            parse_window(args.start_date, args.end_date)  # before touching the warehouse
+        # the window first, before touching the warehouse
+        if (args.start_date is None) != (args.end_date is None):
+            raise UsageError("give both --start-date and --end-date, or neither (the whole mart)")
+        if args.start_date is not None:
+            parse_window(args.start_date, args.end_date)
         if args.spot_checks < 0:
             raise UsageError(f"--spot-checks must be >= 0, got {args.spot_checks}")
         if args.out.is_dir():

@@ -21,6 +21,11 @@ _SYMBOL = {
     "error": "\u2716",
     "skipped": "\u25a0",
 }
+_IDENTITY = {
+    "exact": "on the exact lookup",
+    "suffix": "by the suffix-less name",
+    "single_source": "in one source only",
+}
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
 
 CSS = """
@@ -132,6 +137,13 @@ def _overview(data: ReportData) -> str:
         f"<span><b>{rows:,}</b> rows</span>",
         f"<span>latest validation: <b>{_e(checks or 'none recorded')}</b></span>",
     ]
+    identity = {k: sum(int(d.get(f"identity_{k}_rows") or 0) for d in data.days) for k in _IDENTITY}
+    if any(identity.values()):
+        items.append(
+            "<span>players matched across box-score sources: "
+            + ", ".join(f"<b>{n:,}</b> {_IDENTITY[k]}" for k, n in identity.items())
+            + "</span>"
+        )
     flagged = [
         d
         for d in data.days
