@@ -18,6 +18,20 @@ faults), columns / box_scores / play_by_play (the tables), writer (Parquet),
 pipeline (generate), cli.
 """
 
-from synth.pipeline import generate
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synth.pipeline import generate
 
 __all__ = ["generate"]
+
+
+def __getattr__(name: str) -> Any:
+    """`synth.generate`, imported on first use: `synth.cli` must import without numpy."""
+    if name == "generate":
+        from synth.pipeline import generate
+
+        return generate
+    raise AttributeError(f"module 'synth' has no attribute {name!r}")

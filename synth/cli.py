@@ -1,4 +1,8 @@
-"""`python -m synth --start-date D --end-date D --seed N --out DIR [--clean]`."""
+"""`python -m synth --start-date D --end-date D --seed N --out DIR [--clean]`.
+
+Importing this module needs no numpy (the driver's CLI imports it to list its commands);
+running the generator does: without it, exit 2 saying to install the `synth` extra.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,6 @@ from pathlib import Path
 
 from driver.dates import parse_window
 from driver.errors import EXIT_USAGE, UsageError
-from synth.constants import FIRST_SEASON, LAST_SEASON
-from synth.pipeline import generate
-from synth.schedule import season_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +24,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     start, end = parse_window(args.start_date, args.end_date)
+    try:
+        from synth.constants import FIRST_SEASON, LAST_SEASON
+        from synth.pipeline import generate
+        from synth.schedule import season_of
+    except ImportError as exc:
+        raise UsageError(
+            f"the generator needs {exc.name or 'numpy'}, which is not installed: install the "
+            "synth extra (pip install -c constraints.txt -e '.[synth]')"
+        ) from None
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
     first, last = season_of(start), season_of(end)
