@@ -518,3 +518,19 @@ def test_cli_writes_a_window(tmp_path: Path) -> None:
     # July has no games: every table exists, with the contract's columns, and is empty
     for table in CONTRACT:
         assert pq.read_metadata(tmp_path / f"{table}.parquet").num_rows == 0
+
+
+def test_cli_without_numpy_says_to_install_the_extra(tmp_path: Path) -> None:
+    # numpy blocked: the CLI module still imports (the driver lists it), running it exits 2
+    code = (
+        "import sys; sys.modules['numpy'] = None\n"
+        "from synth.cli import main\n"
+        f"sys.exit(main(['--start-date', '2022-01-01', '--end-date', '2022-01-02', "
+        f"'--out', {str(tmp_path / 'x')!r}]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "synth extra" in proc.stderr
+    assert not (tmp_path / "x").exists()
