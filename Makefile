@@ -70,8 +70,10 @@ lint: venv profiles
 
 # python_tests/unit: no dbt build; integration: real dbt + DuckDB (marked slow); bigquery: the
 # emulator (marked bigquery). Markers are set by directory in python_tests/conftest.py.
+# Two pytest workers (one per core), one test file each: a dbt call is mostly one busy core.
+PYTEST_WORKERS ?= 2
 test-python: venv
-	$(PY) -m pytest -q python_tests -m "not bigquery"
+	$(PY) -m pytest -q python_tests -m "not bigquery" -n $(PYTEST_WORKERS) --dist loadfile
 
 test-fast: venv
 	$(PY) -m pytest -q python_tests/unit -m "not slow and not bigquery"

@@ -12,6 +12,8 @@ from conftest import RAW_MONTH, copy_db
 from driver.dbt.invoke import DbtResult, run_dbt, window_vars
 
 MART = "nba_analytics.player_game_summary"
+# The rows are what these tests compare: data and unit tests are tested elsewhere.
+NO_TESTS = ("--exclude-resource-type", "test", "unit_test")
 # processed_at is the build time: everything else must match.
 COMPARE_SQL = f"select * exclude (processed_at) from {MART} order by game_id, player_lookup"
 
@@ -63,11 +65,11 @@ def test_one_window_equals_one_day_windows_on_boundary_days(month_db: Path, tmp_
     one = copy_db(month_db, tmp_path / "one.duckdb")
     daily = copy_db(month_db, tmp_path / "daily.duckdb")
     start, end, _ = RAW_MONTH
-    _build(one, tmp_path / "run_one", start, end, "--exclude-resource-type", "test", "unit_test")
+    _build(one, tmp_path / "run_one", start, end, *NO_TESTS)
     days = _boundary_days(month_db)
     assert len(days) >= 3, days
     for d in days:
-        _build(daily, tmp_path / "run_daily", d, d, "--exclude-resource-type", "test", "unit_test")
+        _build(daily, tmp_path / "run_daily", d, d, *NO_TESTS)
     in_days = "game_date in (" + ", ".join(f"date '{d}'" for d in days) + ")"
     sql = f"{COMPARE_SQL.split(' order by')[0]} where {in_days} order by game_id, player_lookup"
     expected = _rows(one, sql)
@@ -76,41 +78,30 @@ def test_one_window_equals_one_day_windows_on_boundary_days(month_db: Path, tmp_
     assert _rows(daily, f"select count(*) from {MART} where not {in_days}") == [(0,)]
 
 
-@pytest.mark.slow
 def test_rebuilding_a_window_is_idempotent_and_empties_lost_days(db: Path, tmp_path: Path) -> None:
-    _build(db, tmp_path / "run", "2022-01-10", "2022-01-16")
+    _build(db, tmp_path / "run", "2022-01-10", "2022-01-16", *NO_TESTS)
     first = _rows(db)
-    _build(db, tmp_path / "run", "2022-01-10", "2022-01-16")
+    _build(db, tmp_path / "run", "2022-01-10", "2022-01-16", *NO_TESTS)
     assert _rows(db) == first
     # A day whose raw rows vanished is emptied by the next build of its window.
     with duckdb.connect(str(db)) as con:
         day = con.execute(f"select min(game_date) from {MART}").fetchone()[0]
         for table in ("nbac_gamebook_player_stats", "bdl_player_boxscores"):
             con.execute(f"delete from nba_raw.{table} where game_date = ?", [day])
-    _build(
-        db,
-        tmp_path / "run",
-        "2022-01-10",
-        "2022-01-16",
-        "--exclude-resource-type",
-        "test",
-        "unit_test",
-    )
+    _build(db, tmp_path / "run", "2022-01-10", "2022-01-16", *NO_TESTS)
     count = _rows(db, f"select count(*) from {MART} where game_date = date '{day}'")
     assert count == [(0,)]
     others = _rows(db, f"select count(*) from {MART} where game_date != date '{day}'")
     assert others[0][0] > 0
 
 
-@pytest.mark.slow
 def test_full_refresh_rebuilds_from_scratch(db: Path, tmp_path: Path) -> None:
-    _build(db, tmp_path / "run", "2022-01-01", "2022-01-05")
-    _build(db, tmp_path / "run", "2022-01-20", "2022-01-21", "--full-refresh")
+    _build(db, tmp_path / "run", "2022-01-01", "2022-01-05", *NO_TESTS)
+    _build(db, tmp_path / "run", "2022-01-20", "2022-01-21", "--full-refresh", *NO_TESTS)
     dates = _rows(db, f"select distinct game_date from {MART} order by 1")
     assert {str(d[0]) for d in dates} <= {"2022-01-20", "2022-01-21"}
 
 
-@pytest.mark.slow
 def test_bad_raw_values_are_flagged_not_fatal(db: Path, tmp_path: Path) -> None:
     """Unparseable minutes, NULL distances and coordinates, unknown team codes, NULL names and
     negative counts never fail the build: the row is kept and flagged."""
@@ -134,7 +125,7 @@ def test_bad_raw_values_are_flagged_not_fatal(db: Path, tmp_path: Path) -> None:
             "and event_type = 'shot' order by event_id limit 5)",
             [day, day],
         )
-    _build(db, tmp_path / "run", day, day, "--exclude-resource-type", "test", "unit_test")
+    _build(db, tmp_path / "run", day, day, *NO_TESTS)
     row = _rows(
         db,
         f"select minutes_played, minutes_parse_status, team_abbr, steals from {MART} "
