@@ -143,7 +143,7 @@ def link_problem(source: Path, target: str) -> str | None:
 
 def domain_sections() -> set[str]:
     """Section numbers of docs/domain.md ('2', '6.2', ...), from its headings."""
-    sections = set()
+    sections: set[str] = set()
     for _, line in prose_lines(DOMAIN):
         match = DOMAIN_SECTION_HEADING.match(line)
         if match:
@@ -170,7 +170,7 @@ def section_problems(path: Path, pattern: re.Pattern[str], known: set[str]) -> I
 
 
 def test_markdown_links_resolve() -> None:
-    problems = []
+    problems: list[str] = []
     checked = 0
     for page in markdown_docs():
         for number, target in links(page):
@@ -183,7 +183,7 @@ def test_markdown_links_resolve() -> None:
 
 
 def test_doc_file_mentions_exist() -> None:
-    problems = []
+    problems: list[str] = []
     checked = 0
     for path in text_files():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -206,7 +206,7 @@ def test_doc_file_mentions_exist() -> None:
 def test_domain_section_citations_exist() -> None:
     known = domain_sections()
     assert {"2", "3", "5.1", "6.2", "8"} <= known, f"docs/domain.md sections found: {sorted(known)}"
-    problems = []
+    problems: list[str] = []
     cited = 0
     for path in text_files():
         cited += len(DOMAIN_CITATION.findall(path.read_text(encoding="utf-8")))
