@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -59,6 +60,13 @@ def to_svg(fig: Figure) -> str:
     plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg") :]
+
+
+def _date_axis(ax: Axes) -> None:
+    """Date ticks that stay readable from a week to several seasons."""
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def _month_mid(month: dt.date) -> dt.date:
@@ -126,15 +134,13 @@ def minutes_null_share(data: ReportData) -> str:
         label="monthly share",
         gid="minutes-null-month",
     )
-    top = max(
-        [100.0 if any(d["minutes_null_level"] == 2 for d in data.days) else 0.0]
-        + [b.minutes_null_error_max + 5]
-    )
-    ax.set_ylim(0, top)
+    highest = max([float(d["minutes_null_pct"] or 0.0) for d in data.days] + [0.0])
+    ax.set_ylim(0, max(highest, b.minutes_null_error_max) + 6)
+    _date_axis(ax)
     ax.set_title("Minutes NULL share: by month (line) and by day (points)")
     ax.set_xlabel("game date")
     ax.set_ylabel("rows with minutes NULL (%)")
-    ax.legend(loc="upper left", fontsize=7, ncol=3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, borderaxespad=0)
     return to_svg(fig)
 
 
@@ -166,11 +172,12 @@ def zone_coverage(data: ReportData) -> str:
         linewidth=1.4,
         label="monthly coverage",
     )
-    ax.set_ylim(-2, 102)
+    ax.set_ylim(-3, 103)
+    _date_axis(ax)
     ax.set_title("Shot-zone coverage of active rows with minutes > 0")
     ax.set_xlabel("game date")
     ax.set_ylabel("rows with complete zones (%)")
-    ax.legend(loc="lower left", fontsize=7, ncol=2)
+    ax.legend(loc="lower left", fontsize=7, ncol=2, framealpha=0.9)
 
     x = [m.month for m in data.months]
     bottom = [0] * len(x)
@@ -192,7 +199,7 @@ def zone_coverage(data: ReportData) -> str:
     ax2.set_xlabel("month")
     ax2.set_ylabel("games")
     ax2.legend(fontsize=7, loc="upper left")
-    ax2.tick_params(axis="x", labelrotation=30)
+    _date_axis(ax2)
     fig.tight_layout()
     return to_svg(fig)
 
@@ -253,11 +260,12 @@ def usage_distribution(data: ReportData) -> str:
     ax.axvline(b.usage_max, color="#b71c1c", linestyle="--", linewidth=1)
     ax.annotate(
         f"flag > {b.usage_max:g}",
-        (b.usage_max, 0.95),
+        (b.usage_max, 0.45),
         xycoords=("data", "axes fraction"),
         fontsize=7,
         color="#b71c1c",
-        ha="left",
+        ha="right",
+        rotation=90,
     )
     ax.set_yscale("log")
     share = 100.0 * data.usage_above_max / data.usage_rows if data.usage_rows else 0.0

@@ -66,6 +66,13 @@ def status_cell(status: str) -> str:
     return f'<td class="status status-{_e(status)}">{_SYMBOL.get(status, "?")} {_e(label)}</td>'
 
 
+def _level_cell(pct: Any, level: Any) -> str:
+    """A day's share with its level; no share (nothing in scope) is not a PASS."""
+    if pct is None:
+        return '<td class="muted">no rows in scope</td>'
+    return status_cell(plots.LEVEL_STATUS[int(level)])[: -len("</td>")] + f" {_num(pct)}</td>"
+
+
 def band_text(row: Row) -> str:
     """The band of a history row, in words (numbers from nba_monitoring.validation_history)."""
     lo, hi = row.get("band_min"), row.get("band_max")
@@ -168,10 +175,8 @@ def _overview(data: ReportData) -> str:
                     _td(d["games_built"], True),
                     _td(d["games_final_missing"], True),
                     _td(d["row_count"], True),
-                    status_cell(plots.LEVEL_STATUS[int(d["minutes_null_level"])])[:-5]
-                    + f" {_num(d['minutes_null_pct'])}</td>",
-                    status_cell(plots.LEVEL_STATUS[int(d["zone_coverage_level"])])[:-5]
-                    + f" {_num(d['zone_coverage_pct'])}</td>",
+                    _level_cell(d["minutes_null_pct"], d["minutes_null_level"]),
+                    _level_cell(d["zone_coverage_pct"], d["zone_coverage_level"]),
                 ]
                 for d in flagged[:40]
             ),
