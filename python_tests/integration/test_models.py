@@ -113,7 +113,7 @@ def test_bad_raw_values_are_flagged_not_fatal(db: Path, tmp_path: Path) -> None:
             [day],
         ).fetchone()
         con.execute(
-            "update nba_raw.nbac_gamebook_player_stats set minutes = '2:60', team_abbr = 'XXX', "
+            "update nba_raw.nbac_gamebook_player_stats set minutes = '2:61', team_abbr = 'XXX', "
             "player_name = null, player_name_original = null, steals = -1 "
             "where game_id = ? and player_lookup = ?",
             [gid, lookup],
