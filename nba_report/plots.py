@@ -10,6 +10,7 @@ import datetime as dt
 import io
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
@@ -64,13 +65,16 @@ def to_svg(fig: Figure) -> str:
 
 def _date_axis(ax: Axes) -> None:
     """Date ticks that stay readable from a week to several seasons."""
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
 
-def _month_mid(month: dt.date) -> dt.date:
-    return month + dt.timedelta(days=14)
+def _monthly(data: ReportData, share: str) -> tuple[list[Any], list[Any]]:
+    """Mid-month dates and a monthly share (Month property `share`), months with a value."""
+    points = [(m.month + dt.timedelta(days=14), getattr(m, share)) for m in data.months]
+    kept = [(x, y) for x, y in points if y is not None]
+    return [x for x, _ in kept], [y for _, y in kept]
 
 
 def _level_points(
@@ -123,10 +127,8 @@ def minutes_null_share(data: ReportData) -> str:
         label=f"error above {b.minutes_null_error_max:g} %",
     )
     _level_points(ax, data.days, "minutes_null_pct", "minutes_null_level", "minutes-null", True)
-    months = [m for m in data.months if m.minutes_null_pct is not None]
     ax.plot(
-        [_month_mid(m.month) for m in months],
-        [m.minutes_null_pct for m in months],
+        *_monthly(data, "minutes_null_pct"),
         color="black",
         marker="s",
         markersize=4,
@@ -162,10 +164,8 @@ def zone_coverage(data: ReportData) -> str:
         label=f"error below {b.zone_error_min:g} %",
     )
     _level_points(ax, data.days, "zone_coverage_pct", "zone_coverage_level", "zone", False)
-    months = [m for m in data.months if m.zone_coverage_pct is not None]
     ax.plot(
-        [_month_mid(m.month) for m in months],
-        [m.zone_coverage_pct for m in months],
+        *_monthly(data, "zone_coverage_pct"),
         color="black",
         marker="s",
         markersize=4,
@@ -260,19 +260,21 @@ def usage_distribution(data: ReportData) -> str:
     ax.axvline(b.usage_max, color="#b71c1c", linestyle="--", linewidth=1)
     ax.annotate(
         f"flag > {b.usage_max:g}",
-        (b.usage_max, 0.45),
+        (b.usage_max, 0.98),
         xycoords=("data", "axes fraction"),
+        xytext=(3, 0),
+        textcoords="offset points",
         fontsize=7,
         color="#b71c1c",
-        ha="right",
-        rotation=90,
+        ha="left",
+        va="top",
     )
     ax.set_yscale("log")
     share = 100.0 * data.usage_above_max / data.usage_rows if data.usage_rows else 0.0
     ax.set_title(f"Usage rate ({data.usage_rows} rows; {share:.2f}% above {b.usage_max:g})")
     ax.set_xlabel(f"usage rate (%, {USAGE_BUCKET}-point bins)")
     ax.set_ylabel("rows (log scale)")
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1.0, 0.9))
     return to_svg(fig)
 
 
