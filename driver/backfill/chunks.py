@@ -1,4 +1,4 @@
-"""Plan a date window as chunks: N days, calendar months or NBA seasons (Jul 1 - Jun 30).
+"""Plan a date window as chunks: N days, calendar months or seasons (Jul 1 - Jun 30).
 
 Chunks are contiguous, inclusive, cover the window exactly and never overlap.
 """
