@@ -1,5 +1,6 @@
 -- Completeness of the mart per game_date: final games in the schedule vs games built, rows,
--- NULL-minutes share, shot-zone coverage, the zone source mix and the usage flags, each day
+-- NULL-minutes share, shot-zone coverage, the zone source mix, the usage flags and how players
+-- were matched across box-score sources (identity_match), each day
 -- against the validation bands (dbt_project.yml vars; level 0 pass / 1 warn / 2 error, as the
 -- rate checks compute it). A view: filter it on game_date for any window.
 -- python -m nba_report reads it.
@@ -79,7 +80,13 @@ row_days as (
         ) as zone_covered_rows,
         sum(
             case when usage_rate > {{ var('validation_usage_rate_max') }} then 1 else 0 end
-        ) as usage_above_max_rows
+        ) as usage_above_max_rows,
+        -- how each row's player was matched across box-score sources
+        sum(case when identity_match = 'exact' then 1 else 0 end) as identity_exact_rows,
+        sum(case when identity_match = 'suffix' then 1 else 0 end) as identity_suffix_rows,
+        sum(
+            case when identity_match = 'single_source' then 1 else 0 end
+        ) as identity_single_source_rows
     from mart
     group by game_date
 ),
@@ -118,7 +125,10 @@ measured as (
         coalesce(game_days.games_zone_bigdataball, 0) as games_zone_bigdataball,
         coalesce(game_days.games_zone_nbac, 0) as games_zone_nbac,
         coalesce(game_days.games_zone_none, 0) as games_zone_none,
-        coalesce(row_days.usage_above_max_rows, 0) as usage_above_max_rows
+        coalesce(row_days.usage_above_max_rows, 0) as usage_above_max_rows,
+        coalesce(row_days.identity_exact_rows, 0) as identity_exact_rows,
+        coalesce(row_days.identity_suffix_rows, 0) as identity_suffix_rows,
+        coalesce(row_days.identity_single_source_rows, 0) as identity_single_source_rows
     from days
     left join scheduled_days
         on days.game_date = scheduled_days.game_date
