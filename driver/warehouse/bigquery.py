@@ -1,4 +1,5 @@
-"""BigQuery access for the driver: clients per target, raw-table loads, dry-run cost estimates.
+"""BigQuery access for the driver: clients per target, the raw tables a load writes (RawTables),
+dry-run cost estimates.
 
 Targets (the same names as in profiles.example.yml):
 - bq_local: the local emulator (scripts/bqemulator.sh run -- ... exports BQEMU_ENDPOINT and
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from google.api_core.client_options import ClientOptions
+from google.api_core.exceptions import NotFound
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
@@ -87,54 +89,88 @@ def contract_schema(columns: Mapping[str, str]) -> list[bigquery.SchemaField]:
     ]
 
 
-def load_parquet_tables(
-    client: bigquery.Client,
-    dataset: str,
-    files: Mapping[str, Path],
-    contract: Mapping[str, Any],
-) -> dict[str, int]:
-    """Load Parquet files into `dataset`, replacing each table's rows; return rows per table.
+class RawTables:
+    """The raw tables of the contract's dataset as a load engine (driver.warehouse.load.Engine).
 
-    `files` maps a contract table name to a Parquet file holding exactly the contract's
-    columns. `contract` is driver.project.load_contract('raw_tables'). Each table is created
-    first with the contract's schema and DAY partitioning on its partition column (a load job
-    into a missing table does not create it on the emulator), then loaded with WRITE_TRUNCATE.
+    Each file is loaded by a load job into a staging table `_load_<table>` of the dataset
+    (dropped when the `with` block ends, also on failure); the load's statements then read it.
+    Raw tables are created from the contract's schema with DAY partitioning on the partition
+    column (a load job into a missing table does not create it on the emulator; the types and
+    partitioning come from the contract, not from the file).
     """
-    tables = contract.get("tables") or {}
-    unknown = sorted(set(files) - set(tables))
-    if unknown:
-        raise UsageError(f"not in the raw-table contract: {', '.join(unknown)}")
-    dataset_ref = bigquery.DatasetReference(client.project, dataset)
-    ds = bigquery.Dataset(dataset_ref)
-    if client.location:
-        ds.location = client.location
-    client.create_dataset(ds, exists_ok=True)
 
-    loaded: dict[str, int] = {}
-    for name, path in files.items():
-        spec = tables[name]
-        schema = contract_schema(spec["columns"])
-        partition = spec.get("partition")
-        partitioning = (
-            bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY, field=partition)
-            if partition
-            else None
-        )
-        table = bigquery.Table(dataset_ref.table(name), schema=schema)
-        table.time_partitioning = partitioning
-        client.create_table(table, exists_ok=True)
+    dialect = "bigquery"
 
+    def __init__(self, client: bigquery.Client, contract: Mapping[str, Any]) -> None:
+        self.client = client
+        self.tables: Mapping[str, Any] = contract.get("tables") or {}
+        self.dataset = bigquery.DatasetReference(client.project, contract["dataset"])
+        self.stages: list[bigquery.TableReference] = []
+
+    def __enter__(self) -> RawTables:
+        ds = bigquery.Dataset(self.dataset)
+        if self.client.location:
+            ds.location = self.client.location
+        self.client.create_dataset(ds, exists_ok=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for ref in self.stages:
+            self.client.delete_table(ref, not_found_ok=True)
+
+    def _spec(self, table: str) -> Any:
+        spec = self.tables.get(table)
+        if spec is None:
+            raise UsageError(f"not in the raw-table contract: {table}")
+        return spec
+
+    def _ref(self, table: str) -> bigquery.TableReference:
+        return self.dataset.table(table)
+
+    def relation(self, table: str) -> str:
+        return f"`{self.client.project}.{self.dataset.dataset_id}.{table}`"
+
+    def stage(self, table: str, path: Path) -> str:
+        """Load the Parquet file (exactly the contract's columns) into `_load_<table>`."""
+        schema = contract_schema(self._spec(table)["columns"])
+        ref = self._ref(f"_load_{table}")
+        self.client.create_table(bigquery.Table(ref, schema=schema), exists_ok=True)
+        self.stages.append(ref)
         job_config = bigquery.LoadJobConfig(
             source_format=bigquery.SourceFormat.PARQUET,
             schema=schema,
-            time_partitioning=partitioning,
             write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
         )
         with open(path, "rb") as fh:
-            job = client.load_table_from_file(fh, table.reference, job_config=job_config)
-        job.result()
-        loaded[name] = int(job.output_rows or 0)
-    return loaded
+            self.client.load_table_from_file(fh, ref, job_config=job_config).result()
+        return self.relation(ref.table_id)
+
+    def row_count(self, table: str) -> int:
+        try:
+            self.client.get_table(self._ref(table))
+        except NotFound:
+            return 0
+        # a query, never get_table().num_rows: the emulator does not update it after DML
+        return self.scalar(f"select count(*) from {self.relation(table)}")
+
+    def create(self, table: str, *, replace: bool) -> None:
+        spec = self._spec(table)
+        partition = spec.get("partition")
+        created = bigquery.Table(self._ref(table), schema=contract_schema(spec["columns"]))
+        if partition:
+            created.time_partitioning = bigquery.TimePartitioning(
+                type_=bigquery.TimePartitioningType.DAY, field=partition
+            )
+        if replace:
+            self.client.delete_table(created.reference, not_found_ok=True)
+        self.client.create_table(created, exists_ok=True)
+
+    def scalar(self, sql: str) -> int:
+        rows = list(self.client.query(sql).result())
+        return int(rows[0][0]) if rows else 0
+
+    def execute(self, sql: str) -> None:
+        self.client.query(sql).result()
 
 
 def dry_run_bytes(client: bigquery.Client, sql: str) -> int:
