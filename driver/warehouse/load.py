@@ -429,8 +429,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"target {args.target} is {adapter}: load supports {', '.join(LOADERS)}")
     contract = load_contract("raw_tables")
     files = validate_dir(Path(args.src), contract)
-    for table in files:
-        version_columns(table, contract["tables"][table])
     where: Path | str
     try:
         if adapter == "duckdb":
