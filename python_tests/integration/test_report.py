@@ -81,10 +81,22 @@ def built(month_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tampered(built: Path) -> Path:
-    """The built month with every minute of one day set NULL, then validated (it fails)."""
+    """The built month with every minute of one day set NULL, then validated (it fails).
+    Every table holding the mart's rows is tampered (the published mart and, where the build
+    audits before publishing, the audited copy the data tests read)."""
     db = copy_db(built, built.parent / "tampered" / "nba.duckdb")
     with duckdb.connect(str(db)) as con:
-        con.execute(f"update {MART} set minutes_played = null where game_date = '{TAMPERED}'")
+        tables = con.execute(
+            "select c.table_schema, c.table_name from information_schema.columns c "
+            "join information_schema.tables t using (table_schema, table_name) "
+            "where c.column_name = 'minutes_played' and t.table_type = 'BASE TABLE' "
+            "and c.table_schema not in ('nba_test_failures', 'nba_monitoring')"
+        ).fetchall()
+        assert ("nba_analytics", "player_game_summary") in tables
+        for schema, table in tables:
+            con.execute(
+                f"update {schema}.{table} set minutes_played = null where game_date = '{TAMPERED}'"
+            )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NBA_DUCKDB_PATH", str(db))
         report = validate_window(START, END, "dev", db.parent / "validate")
