@@ -13,7 +13,7 @@ SEED ?= 42
 RAW_DIR ?= data/raw/$(START)_$(END)_seed$(SEED)
 TARGET ?= dev
 
-.PHONY: help venv demo data load backfill status validate test test-fast lint test-python test-bigquery bench clean profiles
+.PHONY: help venv demo data load backfill status validate test test-fast lint test-python test-bigquery bench clean profiles report docs
 BACKFILL_ARGS ?=
 
 help:
@@ -23,6 +23,8 @@ help:
 	@echo "make status          the state of the last backfill"
 	@echo "make test-fast       python_tests/unit: the tests that need no dbt build"
 	@echo "make test-bigquery   the BigQuery path on the local emulator, compared with DuckDB"
+	@echo "make report START=... END=...  the HTML quality report (docs/quality_report.md)"
+	@echo "make docs            dbt docs generate (offline)"
 	@echo "make bench           set-based vs microbatch vs per-day vs engine floor"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -58,8 +60,8 @@ demo: venv load
 	$(PY) -m driver backfill --start-date $(START) --end-date $(END) --target dev --chunk season --no-resume
 
 lint: venv profiles
-	$(VENV)/bin/ruff check driver synth python_tests scripts
-	$(VENV)/bin/ruff format --check driver synth python_tests scripts
+	$(VENV)/bin/ruff check driver synth nba_report python_tests scripts
+	$(VENV)/bin/ruff format --check driver synth nba_report python_tests scripts
 	$(VENV)/bin/mypy
 	@# dbt templater on a private DuckDB file and target/log dirs: never the shared warehouse
 	lint_dir=$$(mktemp -d) && rc=0 && NBA_DUCKDB_PATH=$$lint_dir/lint.duckdb \
@@ -88,3 +90,16 @@ bench: venv
 
 clean:
 	rm -rf target logs .dbt-profiles warehouse
+
+REPORT_OUT ?= target/quality_report.html
+
+# The quality report (docs/quality_report.md): the monitoring views are views, built once,
+# then one self-contained HTML file for START..END.
+report: venv profiles
+	$(DBT) run --select path:models/monitoring --target $(TARGET) -q
+	$(PY) -m nba_report --start-date $(START) --end-date $(END) --target $(TARGET) --out $(REPORT_OUT)
+	@echo "open $(REPORT_OUT) in a browser (it fetches nothing)"
+
+# dbt docs, offline on DuckDB: catalog and manifest in target/ (dbt docs serve to browse them)
+docs: venv profiles
+	$(DBT) docs generate --target $(TARGET)
