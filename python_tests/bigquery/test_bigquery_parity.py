@@ -69,11 +69,13 @@ class Difference:
 _NUMERIC = re.compile(r"\s*numeric\s*\(\s*\d+\s*,\s*(\d+)\s*\)\s*", re.IGNORECASE)
 
 
-def numeric_scales(model_yml: Path) -> dict[str, int]:
+def numeric_scales(model_yml: Path, model_name: str) -> dict[str, int]:
     """{column: scale} of the model's numeric(p, s) columns (its contract's data types)."""
     spec = yaml.safe_load(model_yml.read_text())
     scales: dict[str, int] = {}
     for model in spec.get("models", []):
+        if model.get("name") != model_name:
+            continue
         for column in model.get("columns", []):
             m = re.fullmatch(
                 r"\s*numeric\s*\(\s*\d+\s*,\s*(\d+)\s*\)\s*", column.get("data_type", "")
@@ -293,7 +295,10 @@ def mart_key() -> list[str]:
 
 
 def mart_scales() -> dict[str, int]:
-    return numeric_scales(PROJECT_DIR / "models" / "marts" / "player_game_summary.yml")
+    marts = PROJECT_DIR / "models" / "marts" / "_marts__models.yml"
+    scales = numeric_scales(marts, "player_game_summary")
+    assert scales, f"no numeric(p, s) columns of player_game_summary in {marts}"
+    return scales
 
 
 # --- tests ------------------------------------------------------------------------------------
