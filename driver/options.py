@@ -7,6 +7,8 @@ import datetime as dt
 import os
 import shlex
 
+import yaml
+
 from driver.dates import parse_window
 from driver.dbt.invoke import default_dbt_command
 from driver.errors import UsageError
@@ -27,6 +29,43 @@ def add_window(parser: argparse.ArgumentParser, *, required: bool) -> None:
     """--start-date / --end-date: an inclusive window of ISO dates."""
     parser.add_argument("--start-date", required=required, help="first date (YYYY-MM-DD)")
     parser.add_argument("--end-date", required=required, help="last date, inclusive (YYYY-MM-DD)")
+
+
+# Vars the driver sets itself: the window, and how chunks store test failures.
+RESERVED_VARS = ("start_date", "end_date", "store_failures_as")
+
+
+def add_vars(parser: argparse.ArgumentParser) -> None:
+    """--vars: extra dbt vars for every dbt call, next to the window's."""
+    parser.add_argument(
+        "--vars",
+        dest="dbt_vars",
+        default=None,
+        help="extra dbt vars, a YAML mapping, e.g. '{allow_shrink: true}' (the window comes "
+        "from --start-date/--end-date)",
+    )
+
+
+def dbt_vars(args: argparse.Namespace) -> dict[str, object]:
+    """The checked --vars mapping ({} without it)."""
+    text = getattr(args, "dbt_vars", None)
+    if text is None:
+        return {}
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UsageError(
+            f"--vars is not YAML ({exc}); give a mapping like '{{name: value}}'"
+        ) from None
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise UsageError(f"--vars must be a mapping of var names to values, got {text!r}")
+    reserved = sorted(set(value) & set(RESERVED_VARS))
+    if reserved:
+        raise UsageError(
+            f"--vars may not set {', '.join(reserved)}: the driver sets them "
+            "(use --start-date/--end-date for the window)"
+        )
+    return dict(value)
 
 
 def add_dbt_executable(parser: argparse.ArgumentParser) -> None:

@@ -130,6 +130,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--heartbeat-seconds", type=float, default=30.0, help="log-mode heartbeat interval (30)"
     )
+    options.add_vars(parser)
     options.add_dbt_executable(parser)
 
 
@@ -271,7 +272,7 @@ def build_chunks(
         ),
         timeout=args.chunk_timeout,
         # one chunk stores its test failures: its build is the validation
-        chunk_vars={} if plan.whole_window else dict(CHUNK_VARS),
+        chunk_vars={**plan.extra_vars, **({} if plan.whole_window else CHUNK_VARS)},
         unit_tests=unit_tests,
     )
     stopped_by = run_chunks(
@@ -302,7 +303,9 @@ def validate(plan: Plan, run_dir: Path, build: DbtResult | None) -> tuple[bool, 
     if build is not None and plan.selection == SELECTION:
         report = report_from_run(build, start=start, end=end, target=plan.target)
     else:
-        report = validate_window(start, end, plan.target, run_dir, plan.dbt_command)
+        report = validate_window(
+            start, end, plan.target, run_dir, plan.dbt_command, plan.extra_vars
+        )
     return report.ok, report.render()
 
 
@@ -421,6 +424,7 @@ def run(args: argparse.Namespace) -> int:
         "validation": validation.text or None,
         "retry_command": retry_command(plan) if failed else None,
         "exit_code": code,
+        "vars": plan.extra_vars,
         "notes": plan.notes,
     }
     report = write_report(base / f"run_{stamp}.json", state=state, run=run_info)

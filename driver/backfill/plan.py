@@ -60,6 +60,7 @@ class Plan:
     to_run: list[int]
     unit_tests: UnitTests
     dbt_command: list[str]
+    extra_vars: dict[str, object] = field(default_factory=dict)  # --vars, for every dbt call
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -151,6 +152,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         chunking = Chunking(unit=args.chunk or DEFAULT_CHUNK)
     selection = _selection(args)
     dbt_command = options.dbt_command(args)
+    extra_vars = options.dbt_vars(args)
     state_file = Path(args.state_file or default_state_file(args.target, start, end))
     fresh = BackfillState.new(
         target=args.target,
@@ -175,6 +177,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         to_run=chunks_to_run(state, retry_failed=args.retry_failed),
         unit_tests=UnitTests(args.unit_tests),
         dbt_command=dbt_command,
+        extra_vars=extra_vars,
         notes=notes,
     )
 

@@ -73,7 +73,7 @@ def window_vars(
         payload["start_date"] = start
     if end is not None:
         payload["end_date"] = end
-    return json.dumps(payload, sort_keys=True)
+    return json.dumps(payload, sort_keys=True, default=str)  # dates from YAML --vars as ISO
 
 
 def dbt_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from driver import options
@@ -29,8 +29,10 @@ def validate_window(
     target: str,
     run_dir: Path,
     dbt_command: Sequence[str] | None = None,
+    extra_vars: Mapping[str, object] | None = None,
 ) -> ValidationReport:
-    """Run the validation tests for start..end (both None: everything) and report.
+    """Run the validation tests for start..end (both None: everything) and report;
+    `extra_vars` are more dbt vars (--vars).
 
     Raises UsageError for a bad window or target; dbt problems end up in `.error`.
     """
@@ -44,7 +46,7 @@ def validate_window(
         ["test", "--select", *SELECTION, "--resource-type", "test"],
         target=target,
         run_dir=Path(run_dir),
-        vars_json=window_vars(start, end) if start is not None else None,
+        vars_json=window_vars(start, end, extra_vars) if start or extra_vars else None,
         dbt_command=dbt_command,
     )
     return report_from_run(res, start=start, end=end, target=target)
@@ -59,13 +61,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="where dbt writes its target/ and logs/ (default: a new temporary directory)",
     )
+    options.add_vars(parser)
     options.add_dbt_executable(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     dbt_command = options.dbt_command(args)
+    extra_vars = options.dbt_vars(args)
     run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="nba-validate-"))
-    report = validate_window(args.start_date, args.end_date, args.target, run_dir, dbt_command)
+    report = validate_window(
+        args.start_date, args.end_date, args.target, run_dir, dbt_command, extra_vars
+    )
     tty = sys.stdout.isatty()
     width = os.get_terminal_size().columns if tty else 160
     sys.stdout.write(report.render(use_rich=tty, width=width))

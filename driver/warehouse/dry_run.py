@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +45,7 @@ def estimate_bytes(
     windows: Sequence[Window],
     workers: int,
     dbt_command: Sequence[str],
+    extra_vars: Mapping[str, object] | None = None,
 ) -> list[Estimate]:
     """One Estimate per window, in order; a failure is reported per window."""
     from driver.warehouse import bigquery  # lazy: google-cloud-bigquery is only needed here
@@ -60,7 +61,7 @@ def estimate_bytes(
                 ["compile", "--select", *selection],
                 target=target,
                 run_dir=run_dir,
-                vars_json=window_vars(window.start, window.end),
+                vars_json=window_vars(window.start, window.end, extra_vars),
                 cancel=cancel,
                 dbt_command=dbt_command,
             )

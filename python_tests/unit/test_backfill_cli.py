@@ -253,6 +253,21 @@ def test_failing_unit_tests_stop_after_the_first_chunk(
     assert [("unit_test" in c["argv"]) for c in builds] == [False, True, True, True, True]
 
 
+def test_extra_vars_reach_every_dbt_call_next_to_the_window(
+    fake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert backfill(fake, "--chunk-days", "15", "--vars", "{allow_shrink: true}") == 0
+    sent = [json.loads(c["argv"][c["argv"].index("--vars") + 1]) for c in calls(fake)]
+    assert len(sent) == 3 and all(v["allow_shrink"] is True and v["start_date"] for v in sent)
+    for bad, message in [
+        ("{start_date: 2022-01-05}", "may not set start_date"),
+        ("[1, 2]", "must be a mapping"),
+        ("{a: [}", "is not YAML"),
+    ]:
+        assert backfill(fake, "--vars", bad, "--no-resume") == 2
+        assert message in capsys.readouterr().err
+
+
 def test_skip_unit_tests_excludes_them_from_every_build(fake: Path) -> None:
     assert backfill(fake, "--chunk-days", "7", "--skip-unit-tests") == 0
     builds = [c for c in calls(fake) if c["command"] == "build"]
