@@ -23,7 +23,7 @@
 {%- endmacro %}
 
 {#- 2 outside the error bounds, 1 outside the pass bounds, else 0; 0 when nothing was measured. -#}
-{% macro _severity_level(measured, pass_min, pass_max, error_min, error_max) -%}
+{% macro severity_band_level(measured, pass_min, pass_max, error_min, error_max) -%}
     case
         when {{ measured }} is null then 0
         {%- if error_min is not none %}
@@ -78,7 +78,7 @@
             {{ _band_value(pass_max) }} as pass_max_pct,
             {{ _band_value(error_min) }} as error_min_pct,
             {{ _band_value(error_max) }} as error_max_pct,
-            {{ _severity_level('measured_pct', pass_min, pass_max, error_min, error_max) }}
+            {{ severity_band_level('measured_pct', pass_min, pass_max, error_min, error_max) }}
                 as severity_level
         from measured
     )

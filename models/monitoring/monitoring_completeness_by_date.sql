@@ -143,13 +143,13 @@ measured as (
 final as (
     select
         measured.*,
-        {{ _severity_level(
+        {{ severity_band_level(
             'minutes_null_pct',
             var('validation_minutes_null_pct_pass_min'),
             var('validation_minutes_null_pct_pass_max'),
             none,
             var('validation_minutes_null_pct_error_max')) }} as minutes_null_level,
-        {{ _severity_level(
+        {{ severity_band_level(
             'zone_coverage_pct',
             var('validation_shot_zone_coverage_pct_pass_min'),
             none,
