@@ -23,6 +23,10 @@ COMMANDS = {
         "driver.validation.command",
         "run the validation tests for a window and print a report",
     ),
+    "report": (
+        "nba_report.cli",
+        "write the HTML quality report of a window",
+    ),
 }
 
 

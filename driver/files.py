@@ -23,6 +23,10 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = False) -> Pat
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
+        # mkstemp makes the file 0600; give it the mode a plain open() would (0666 - umask)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -9,27 +9,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from driver.dates import parse_window
 from driver.errors import EXIT_OK, EXIT_USAGE, UsageError
+from driver.files import atomic_write_text
 from driver.project import DEFAULT_TARGET, PROJECT_DIR
 from nba_report import data as report_data
 from nba_report.render import render
 from nba_report.warehouse import MART, Warehouse
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m nba_report",
-        description="Write the quality report of nba_analytics.player_game_summary for a "
-        "window as one self-contained HTML file (opens offline).",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The report's options (also `python -m driver report`)."""
     p.add_argument("--start-date", help="first game date, YYYY-MM-DD (default: first in the mart)")
     p.add_argument("--end-date", help="last game date, YYYY-MM-DD (default: last in the mart)")
     p.add_argument("--target", default=DEFAULT_TARGET, help="dbt target (DuckDB targets)")
@@ -42,6 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=42, help="seed of the spot-check sample")
     p.add_argument("--spot-checks", type=int, default=6, help="how many lines to spot-check")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m nba_report",
+        description="Write the quality report of nba_analytics.player_game_summary for a "
+        "window as one self-contained HTML file (opens offline).",
+    )
+    add_arguments(p)
     return p
 
 
@@ -55,23 +59,12 @@ def _window(wh: Warehouse, start: str | None, end: str | None) -> tuple[dt.date,
     return parse_window(start, end)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the report for parsed arguments; the exit code."""
     began = time.perf_counter()
     try:
         # the window first, before touching the warehouse
@@ -100,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nba_report: {exc}", file=sys.stderr)
         return EXIT_USAGE
     page = render(loaded, dt.datetime.now(dt.UTC))
-    write_atomic(args.out, page)
+    atomic_write_text(args.out, page)
     print(
         f"report written: {args.out} ({len(page) / 1024:.0f} KiB, "
         f"{time.perf_counter() - began:.1f} s)"
