@@ -4,6 +4,7 @@ python_tests/integration/test_bench_smoke.py."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -12,7 +13,9 @@ from driver.project import PROJECT_DIR
 from scripts import bench
 
 
-def test_microbatch_copy_changes_only_the_mart_config_and_event_times(tmp_path: Path) -> None:
+def test_microbatch_copy_changes_only_the_computing_config_and_event_times(
+    tmp_path: Path,
+) -> None:
     cfg = bench.parse_args(["--smoke", "--out", str(tmp_path)])
     info = bench.make_microbatch_project(
         tmp_path / "mb", cfg, ["stg_nba_raw__schedule", "int_box_scores_unified"]
@@ -22,10 +25,14 @@ def test_microbatch_copy_changes_only_the_mart_config_and_event_times(tmp_path: 
     assert models["staging"]["stg_nba_raw__schedule"] == {"+event_time": "game_date"}
     assert models["intermediate"]["int_box_scores_unified"] == {"+event_time": "game_date"}
     assert project["sources"][project["name"]] == {"+event_time": "game_date"}
-    mart = (tmp_path / "mb" / "models" / "marts" / "player_game_summary.sql").read_text()
-    assert "incremental_strategy='microbatch'" in mart and "concurrent_batches=true" in mart
-    assert "window_replace" not in mart
-    original = (PROJECT_DIR / "models" / "marts" / "player_game_summary.sql").read_text()
+    model = f"{bench.COMPUTE_MODEL}.sql"
+    mart = (tmp_path / "mb" / "models" / "marts" / model).read_text()
+    found = re.search(r"\{\{\s*config\(.*?\)\s*\}\}", mart, re.DOTALL)
+    assert found is not None
+    config = found.group(0)
+    assert "incremental_strategy='microbatch'" in config and "concurrent_batches=true" in config
+    assert "window_replace" not in config
+    original = (PROJECT_DIR / "models" / "marts" / model).read_text()
     assert mart.split("}}", 1)[1] == original.split("}}", 1)[1]  # the SQL itself is untouched
     assert info["project_dir"] == str(tmp_path / "mb")
 
