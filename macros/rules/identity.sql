@@ -9,11 +9,13 @@
     where candidate_lookup is the candidate's lookup as given, player_lookup the roster's, and
     candidate_team_key the candidate's team ('' when unknown). Both inputs are relations or CTEs
     with game_id, team_abbr (NULL when unknown) and player_lookup. Teams are compatible when
-    equal or unknown on either side; they are never crossed.
+    equal or unknown on either side.
 
-      exact   the same lookup (after normalize_lookup: NFKC, no diacritics) in the same game
+      exact   the same lookup (after normalize_lookup: NFKC, no diacritics) in the same game,
+              on compatible teams; or on different team codes when that lookup names one
+              entry on each side of the game (a bad team code must not split a player in two)
       suffix  no exact match; the same lookup without its generational suffix (jr, sr, ii, iii,
-              iv) in the same game: one roster player and one candidate lookup only, and that
+              iv) in the same game on compatible teams (never across teams): one roster player and one candidate lookup only, and that
               roster player not already claimed by an exact match. Ambiguous keys (two players
               of a base name) stay unmatched: two raw players never become one.
 
@@ -30,6 +32,15 @@
     where player_lookup is not null
 ),
 
+{{ name }}__candidates_per_key as (
+    select
+        game_id,
+        exact_key,
+        count(*) as entries
+    from {{ name }}__candidates
+    group by game_id, exact_key
+),
+
 {{ name }}__roster as (
     select distinct
         game_id,
@@ -39,6 +50,15 @@
         {{ lookup_without_suffix(normalize_lookup('player_lookup')) }} as base_key
     from {{ roster }}
     where player_lookup is not null
+),
+
+{{ name }}__roster_per_key as (
+    select
+        game_id,
+        exact_key,
+        count(*) as entries
+    from {{ name }}__roster
+    group by game_id, exact_key
 ),
 
 {{ name }}__exact as (
@@ -51,7 +71,14 @@
     inner join {{ name }}__roster
         on {{ name }}__candidates.game_id = {{ name }}__roster.game_id
         and {{ name }}__candidates.exact_key = {{ name }}__roster.exact_key
-        and {{ _identity_teams_compatible(name ~ '__candidates.team_key', name ~ '__roster.team_key') }}
+    inner join {{ name }}__candidates_per_key
+        on {{ name }}__candidates.game_id = {{ name }}__candidates_per_key.game_id
+        and {{ name }}__candidates.exact_key = {{ name }}__candidates_per_key.exact_key
+    inner join {{ name }}__roster_per_key
+        on {{ name }}__roster.game_id = {{ name }}__roster_per_key.game_id
+        and {{ name }}__roster.exact_key = {{ name }}__roster_per_key.exact_key
+    where {{ _identity_teams_compatible(name ~ '__candidates.team_key', name ~ '__roster.team_key') }}
+        or ({{ name }}__candidates_per_key.entries = 1 and {{ name }}__roster_per_key.entries = 1)
 ),
 
 {{ name }}__suffix_pairs as (
