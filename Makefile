@@ -57,7 +57,7 @@ validate: venv
 	$(PY) -m driver validate --start-date $(START) --end-date $(END) --target $(TARGET)
 
 demo: venv load
-	$(PY) -m driver backfill --start-date $(START) --end-date $(END) --target dev --chunk season --no-resume
+	$(PY) -m driver backfill --start-date $(START) --end-date $(END) --target dev --no-resume --full-refresh
 
 lint: venv profiles
 	$(VENV)/bin/ruff check driver synth nba_report python_tests scripts

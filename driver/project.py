@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -59,9 +60,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def targets() -> dict[str, str]:
-    """{target name: adapter type} of the project's profile (dbt_project.yml `profile:`) in
-    the profiles dir dbt uses. UsageError if the profile or a literal `type:` is missing."""
+def _outputs() -> tuple[Path, dict[str, Any]]:
+    """The profiles.yml dbt uses and the outputs of this project's profile."""
     profile = str(_read_yaml(PROJECT_DIR / "dbt_project.yml").get("profile", ""))
     path = profiles_dir() / "profiles.yml"
     if not path.is_file():
@@ -69,6 +69,32 @@ def targets() -> dict[str, str]:
     outputs = (_read_yaml(path).get(profile) or {}).get("outputs") or {}
     if not outputs:
         raise UsageError(f"{path} has no profile {profile!r} with outputs: add one")
+    return path, outputs
+
+
+_ENV_VAR = re.compile(r"""\{\{\s*env_var\(\s*'([^']+)'\s*(?:,\s*'([^']*)'\s*)?\)\s*\}\}""")
+
+
+def profile_setting(target: str, *keys: str) -> str | None:
+    """One setting of `target`'s output (e.g. "config_options", "memory_limit"), with
+    `{{ env_var('NAME', 'default') }}` resolved as dbt would; None if absent or templated
+    in any other way (the caller then uses its default)."""
+    node: Any = _outputs()[1].get(target) or {}
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    if node is None or isinstance(node, dict | list):
+        return None
+    text = str(node)
+    match = _ENV_VAR.fullmatch(text.strip())
+    if match:
+        return os.environ.get(match.group(1), match.group(2))
+    return None if "{" in text else text
+
+
+def targets() -> dict[str, str]:
+    """{target name: adapter type} of the project's profile (dbt_project.yml `profile:`) in
+    the profiles dir dbt uses. UsageError if the profile or a literal `type:` is missing."""
+    path, outputs = _outputs()
     found: dict[str, str] = {}
     for name, output in outputs.items():
         kind = str((output or {}).get("type", ""))

@@ -35,9 +35,10 @@ from driver.backfill import progress as prog
 from driver.backfill.chunks import UNITS
 from driver.backfill.orphans import end_leftover
 from driver.backfill.plan import (
-    DEFAULT_CHUNK,
+    AUTO_CHUNK,
     DEFAULT_PARALLEL_WORKERS,
     MAX_WORKERS,
+    MB_PER_DAY,
     NO_UNIT_TEST_ADAPTERS,
     SERIAL_ADAPTERS,
     Plan,
@@ -75,8 +76,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     size.add_argument("--chunk-days", type=int, help="chunks of N days from --start-date")
     size.add_argument(
         "--chunk",
-        choices=UNITS,
-        help=f"calendar chunks: month, or season (Jul 1 - Jun 30); default {DEFAULT_CHUNK}",
+        choices=(AUTO_CHUNK, *UNITS),
+        help="auto (default): on DuckDB the fewest chunks that fit the memory budget, on "
+        "BigQuery months; or calendar chunks: month, season (Jul 1 - Jun 30)",
+    )
+    parser.add_argument(
+        "--memory-budget",
+        help="DuckDB: memory a chunk may use, e.g. 1GB (default: the profile's memory_limit); "
+        f"--chunk auto plans chunks of at most budget / {MB_PER_DAY} MB days",
     )
     parser.add_argument(
         "--workers",

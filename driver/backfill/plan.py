@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
+import os
+import re
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -27,9 +30,18 @@ from driver.backfill.state import (
     read_state,
 )
 from driver.errors import UsageError
-from driver.project import DEFAULT_SELECTION
+from driver.project import DEFAULT_SELECTION, profile_setting
 
-DEFAULT_CHUNK = "month"
+AUTO_CHUNK = "auto"
+DEFAULT_CHUNK = AUTO_CHUNK
+PARALLEL_CHUNK = "month"  # the auto chunk on engines that run chunks in parallel
+# Working memory of a build per calendar day of its window, measured with DuckDB's
+# memory_limit on the synthetic history (make bench): 10 years (3,560 days) build within
+# 1 GB, 20 years (7,213 days) run out of it. 0.2 MB/day leaves a margin of about a quarter.
+MB_PER_DAY = 0.2
+_SIZE = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]i?b|b)?\s*", re.IGNORECASE)
+_UNIT_BYTES = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
 # Adapters that allow one writer at a time: chunks run serially there.
 SERIAL_ADAPTERS = {"duckdb": "DuckDB allows one writer per database file"}
 # Adapters whose builds cannot run dbt unit tests unless told (--unit-tests).
@@ -95,6 +107,53 @@ def workers_for(adapter: str, asked: int | None) -> tuple[int, list[str]]:
     return asked, []
 
 
+def parse_size_mb(text: str, what: str) -> float:
+    """'1GB', '1500MB', '1.5GiB' (DuckDB's units: GB = 10**9 bytes) in MB; UsageError if not."""
+    match = _SIZE.fullmatch(text)
+    if not match:
+        raise UsageError(f"{what} must be a size like 1GB or 1500MB, got {text!r}")
+    unit = (match.group(2) or "b").lower()
+    return float(match.group(1)) * _UNIT_BYTES[unit] / 10**6
+
+
+def _memory_budget(args: argparse.Namespace) -> tuple[float, str]:
+    """The serial engine's memory budget in MB and where it came from."""
+    if getattr(args, "memory_budget", None):
+        return parse_size_mb(args.memory_budget, "--memory-budget"), "--memory-budget"
+    for keys in (("config_options", "memory_limit"), ("settings", "memory_limit")):
+        value = profile_setting(args.target, *keys)
+        if value:
+            where = f"memory_limit {value} of target {args.target}"
+            return parse_size_mb(value, f"the profile's {'.'.join(keys)}"), where
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 10**6
+    return 0.8 * total, "DuckDB's default memory_limit (80% of RAM)"
+
+
+def choose_chunking(
+    args: argparse.Namespace, adapter: str, start: dt.date, end: dt.date
+) -> tuple[Chunking, str]:
+    """The chunking asked for, or the engine's (--chunk auto, the default), and why."""
+    if args.chunk_days is not None:
+        return Chunking(days=args.chunk_days), f"--chunk-days {args.chunk_days}"
+    unit = args.chunk or DEFAULT_CHUNK
+    if unit != AUTO_CHUNK:
+        return Chunking(unit=unit), f"--chunk {unit}"
+    if adapter not in SERIAL_ADAPTERS:
+        return Chunking(unit=PARALLEL_CHUNK), (
+            f"auto: {adapter} runs chunks in parallel, so {PARALLEL_CHUNK} chunks"
+        )
+    budget_mb, source = _memory_budget(args)
+    max_days = max(1, int(budget_mb / MB_PER_DAY))
+    window_days = (end - start).days + 1
+    count = math.ceil(window_days / max_days)
+    days = math.ceil(window_days / count)
+    return Chunking(days=days), (
+        f"auto: {adapter} runs one chunk at a time, so the fewest chunks that fit memory: "
+        f"{budget_mb:,.0f} MB ({source}) / {MB_PER_DAY} MB per day = up to {max_days:,} days "
+        f"a chunk; {window_days:,} days -> {count} chunk{'s' if count > 1 else ''}"
+    )
+
+
 def _check_numbers(args: argparse.Namespace) -> None:
     if args.retry_base_seconds < 0 or args.heartbeat_seconds <= 0:
         raise UsageError("--retry-base-seconds must be >= 0 and --heartbeat-seconds > 0")
@@ -125,7 +184,7 @@ def _state(
             raise UsageError(f"--retry-failed: no state file at {state_file} to retry from")
         return fresh, False
     check_identity(existing, fresh, state_file)
-    if existing.chunking != fresh.chunking and (args.chunk_days or args.chunk):
+    if existing.chunking != fresh.chunking:
         notes.append(
             f"resuming with the state's chunks ({existing.chunking}); "
             f"--no-resume to re-plan as {fresh.chunking}"
@@ -146,10 +205,8 @@ def make_plan(args: argparse.Namespace) -> Plan:
     adapter = options.target_adapter(args)
     workers, notes = workers_for(adapter, args.workers)
     _check_numbers(args)
-    if args.chunk_days is not None:
-        chunking = Chunking(days=args.chunk_days)
-    else:
-        chunking = Chunking(unit=args.chunk or DEFAULT_CHUNK)
+    chunking, why = choose_chunking(args, adapter, start, end)
+    notes.insert(0, f"chunking: {why}")
     selection = _selection(args)
     dbt_command = options.dbt_command(args)
     extra_vars = options.dbt_vars(args)
