@@ -329,6 +329,21 @@ def test_validation_on_bigquery_reports_measured_rates(builds: Builds) -> None:
 
 
 @needs_emulator
+def test_validation_history_on_bigquery(builds: Builds) -> None:
+    """The on-run-end hook created nba_monitoring.validation_history on BigQuery and appended
+    one row per check for every chunk's build and for the validation, rate checks measured."""
+    rows = bigquery_rows(
+        "select dbt_command, count(distinct run_id) as runs, count(*) as n, "
+        "countif(measured_unit = 'percent' and measured_value is not null) as rates "
+        "from nba_monitoring.validation_history group by dbt_command"
+    )
+    by_command = {r["dbt_command"]: r for r in rows}
+    assert by_command["test"]["runs"] == 1, rows
+    assert int(str(by_command["test"]["rates"])) >= 3, rows
+    assert int(str(by_command["build"]["runs"])) >= 2, rows  # parallel chunks: a run each
+
+
+@needs_emulator
 def test_comparison_reports_a_single_changed_value(builds: Builds) -> None:
     sql = f"select * from {MART} where game_date between date '{START}' and date '{END}'"
     rows = duckdb_rows(builds.duckdb_path, sql)
