@@ -17,15 +17,9 @@ from typing import Any
 
 import yaml
 
+from driver.project import PROJECT_DIR
 
-def _repo_root() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "dbt_project.yml").is_file():
-            return parent
-    raise RuntimeError(f"no dbt_project.yml above {__file__}: is this test inside the repository?")
-
-
-REPO = _repo_root()
+REPO = PROJECT_DIR
 OUTPUT_CONTRACT = REPO / "contract" / "player_game_summary.yml"
 RAW_CONTRACT = REPO / "contract" / "raw_tables.yml"
 MART_YAML = REPO / "models" / "marts" / "_marts__models.yml"

@@ -19,15 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from driver.project import PROJECT_DIR
 
-def _repo_root() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "dbt_project.yml").is_file():
-            return parent
-    raise RuntimeError(f"no dbt_project.yml above {__file__}: is this test inside the repository?")
-
-
-REPO = _repo_root()
+REPO = PROJECT_DIR
 DOCS = REPO / "docs"
 DOMAIN = DOCS / "domain.md"
 
