@@ -32,15 +32,6 @@
     where player_lookup is not null
 ),
 
-{{ name }}__candidates_per_key as (
-    select
-        game_id,
-        exact_key,
-        count(*) as entries
-    from {{ name }}__candidates
-    group by game_id, exact_key
-),
-
 {{ name }}__roster as (
     select distinct
         game_id,
@@ -52,14 +43,17 @@
     where player_lookup is not null
 ),
 
-{{ name }}__roster_per_key as (
+{%- for side in ['candidates', 'roster'] %}
+
+{{ name }}__{{ side }}_per_key as (
     select
         game_id,
         exact_key,
         count(*) as entries
-    from {{ name }}__roster
+    from {{ name }}__{{ side }}
     group by game_id, exact_key
 ),
+{%- endfor %}
 
 {{ name }}__exact as (
     select distinct
