@@ -8,6 +8,8 @@ Behaviour comes from env vars:
   FAKE_DBT_TRANSIENT_ONCE  comma list of chunk start dates whose first call fails with a
                            BigQuery rate limit (markers kept in FAKE_DBT_STATE_DIR)
   FAKE_DBT_SLEEP           seconds a build takes (default 0)
+  FAKE_DBT_TEST_SLEEP      seconds a `dbt test` takes (default FAKE_DBT_SLEEP)
+  FAKE_DBT_KILL_ONCE       comma list of chunk start dates whose first call dies of SIGKILL
   FAKE_DBT_UNIT_FAIL       "1": a build that runs the unit tests fails on one
 Writes run_results.json into --target-path with rows_affected = 10 per day of the window.
 """
@@ -82,7 +84,10 @@ def main(argv: list[str]) -> int:
         _log({**entry, "outcome": "failed", "t1": time.time()})
         return 1
     _log({**entry, "outcome": "started"})
-    time.sleep(float(os.environ.get("FAKE_DBT_SLEEP", "0")))
+    sleep = os.environ.get("FAKE_DBT_SLEEP", "0")
+    if command == "test":
+        sleep = os.environ.get("FAKE_DBT_TEST_SLEEP", sleep)
+    time.sleep(float(sleep))
     fail = set(filter(None, os.environ.get("FAKE_DBT_FAIL", "").split(",")))
     once = set(filter(None, os.environ.get("FAKE_DBT_TRANSIENT_ONCE", "").split(",")))
     state_dir = Path(os.environ.get("FAKE_DBT_STATE_DIR", target_path))
@@ -94,6 +99,12 @@ def main(argv: list[str]) -> int:
         print(f"Completed with 1 error, 0 partial successes, and 0 warnings:\n\n{message}\n")
         _log({**entry, "outcome": "transient", "t1": time.time()})
         return 1
+    kill_once = set(filter(None, os.environ.get("FAKE_DBT_KILL_ONCE", "").split(",")))
+    if start in kill_once and not (state_dir / f"killed_{start}").exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        (state_dir / f"killed_{start}").write_text("1")
+        _log({**entry, "outcome": "killed", "t1": time.time()})
+        os.kill(os.getpid(), signal.SIGKILL)
     if start in fail:
         message = f'Runtime Error in model mart\n  Conversion Error: Could not convert "x{start}"'
         _results(target_path, "error", 0, message)

@@ -11,8 +11,14 @@ the end (checks that span chunks, failures stored for every chunk).
 `--dbt-executable CMD` (hidden) runs CMD instead of the project's dbt: for tests only (a
 fake dbt, python_tests/fake_dbt.py).
 
+One writer per target: the run holds the target's lease (driver.backfill.lease) from before
+the first dbt process to the end; a second run waits --wait seconds, then exits 3. SIGINT or
+SIGTERM at any moment ends the running dbt processes, writes the state and the run report and
+exits 130 / 143 with a one-line summary.
+
 Exit codes: 0 every chunk built and validation passed; 1 a chunk or the validation failed;
-2 bad usage or input (nothing run, nothing written); 130 interrupted.
+2 bad usage or input (nothing run, nothing written); 3 another run holds the target's lease;
+130 interrupted (SIGINT); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -33,6 +39,13 @@ from typing import Any
 from driver import options
 from driver.backfill import progress as prog
 from driver.backfill.chunks import UNITS
+from driver.backfill.lease import (
+    EXIT_LEASE_HELD,
+    LeaseHeld,
+    check_database,
+    database_file,
+    duckdb_lease,
+)
 from driver.backfill.orphans import end_leftover
 from driver.backfill.plan import (
     AUTO_CHUNK,
@@ -63,10 +76,10 @@ from driver.backfill.state import (
 from driver.dbt.invoke import DbtResult
 from driver.dbt.results import shared_relations
 from driver.dbt.unit_tests import UnitTestRecord
-from driver.errors import EXIT_FAILED, EXIT_OK
+from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.project import DEFAULT_SELECTION
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # SIGINT; any signal: 128 + its number (SIGTERM: 143)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -137,6 +150,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--heartbeat-seconds", type=float, default=30.0, help="log-mode heartbeat interval (30)"
     )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for another run holding the target's lease (default 0: exit 3)",
+    )
     options.add_vars(parser)
     options.add_dbt_executable(parser)
 
@@ -189,11 +208,69 @@ def dry_run(plan: Plan) -> int:
 
 
 def end_leftovers(plan: Plan) -> None:
-    """A killed run may have left dbt processes behind: end them before their chunks rerun."""
+    """A killed run may have left dbt processes behind: end them before their chunks rerun
+    (only processes proven to be that run's: pid, start time and run id)."""
     for i in plan.to_run:
         chunk = plan.state.chunks[i]
-        if chunk.status == RUNNING and end_leftover(chunk.pid, chunk.run_dir):
-            sys.stdout.write(f"ended leftover dbt process {chunk.pid} of {chunk.label}\n")
+        if chunk.status == RUNNING and end_leftover(chunk.pid, chunk.pid_started, chunk.run_id):
+            sys.stdout.write(
+                f"ended leftover dbt process {chunk.pid} of {chunk.label} (run {chunk.run_id})\n"
+            )
+
+
+class Interrupted(Exception):
+    """SIGINT/SIGTERM outside the chunks: unwinds the run (run_dbt ends its dbt on the way)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def code(self) -> int:
+        return 128 + self.signum
+
+
+class SignalGuard:
+    """SIGINT/SIGTERM for a whole run. While chunks run (inside `chunks()`) a signal sets
+    `cancel`: no new chunk starts, running dbt processes are ended, their chunks go back to
+    pending; the block then raises Interrupted. Anywhere else the signal raises Interrupted
+    at once in the main thread. Later signals only repeat that the run is stopping."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self.cancel = cancel
+        self.signum: int | None = None
+        self._soft = False
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        first = self.signum is None
+        if first:
+            self.signum = signum
+        self.cancel.set()
+        name = signal.Signals(signum).name
+        if self._soft or not first:
+            sys.stderr.write(f"\n{name}: stopping; running dbt processes are ended\n")
+            return
+        raise Interrupted(signum)
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        sigs = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self._handle) for sig in sigs}
+        try:
+            yield
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+    @contextmanager
+    def chunks(self) -> Iterator[None]:
+        self._soft = True
+        try:
+            yield
+        finally:
+            self._soft = False
+        if self.signum is not None:
+            raise Interrupted(self.signum)
 
 
 def decide_unit_tests(plan: Plan, record: UnitTestRecord) -> bool:
@@ -281,6 +358,7 @@ def build_chunks(
         # one chunk stores its test failures: its build is the validation
         chunk_vars={**plan.extra_vars, **({} if plan.whole_window else CHUNK_VARS)},
         unit_tests=unit_tests,
+        run_id=getattr(args, "run_id", ""),
     )
     stopped_by = run_chunks(
         plan.to_run,
@@ -371,37 +449,147 @@ def exit_code(state: BackfillState, outcome: ChunksOutcome, validation: Validati
     return EXIT_FAILED
 
 
+@dataclass
+class RunContext:
+    """What one run writes besides the state: where, since when, and what it is doing."""
+
+    plan: Plan
+    store: StateStore
+    run_id: str
+    runs_dir: Path
+    report_path: Path
+    started_at: str = field(default_factory=now_iso)
+    began: float = field(default_factory=time.monotonic)
+    phase: str = "starting"
+
+    def write_report(self, state: BackfillState, info: dict[str, Any]) -> Path:
+        run_info: dict[str, Any] = {
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "finished_at": now_iso(),
+            "seconds": round(time.monotonic() - self.began, 1),
+            "state_file": str(self.plan.state_file),
+            "runs_dir": str(self.runs_dir),
+            "workers": self.plan.workers,
+            "chunks_run": len(self.plan.to_run),
+            "vars": self.plan.extra_vars,
+            "notes": self.plan.notes,
+            **info,
+        }
+        return write_report(self.report_path, state=state, run=run_info)
+
+
+def check_paths(plan: Plan) -> None:
+    """Before anything is written: the state path is not a directory, the database exists."""
+    if plan.state_file.is_dir():
+        raise UsageError(f"--state-file {plan.state_file} is a directory; give a file path")
+    check_database(plan.target, plan.adapter)
+
+
+@contextmanager
+def target_lease(plan: Plan, run_id: str, wait: float) -> Iterator[None]:
+    """Hold the target's lease for the block (DuckDB: <database>.lease); LeaseHeld if not."""
+    database = database_file(plan.target, plan.adapter)
+    if database is None:
+        yield
+        return
+    with duckdb_lease(database, run_id, now_iso(), wait):
+        yield
+
+
+def finish_interrupted(ctx: RunContext, signum: int) -> int:
+    """After SIGINT/SIGTERM: running chunks back to pending, state and report written, one
+    line said; the exit code is 128 + the signal number."""
+    name = signal.Signals(signum).name
+    for i, chunk in enumerate(ctx.store.state.chunks):
+        if chunk.status == RUNNING:
+            with ctx.store.update(i) as c:
+                c.status, c.pid, c.pid_started = PENDING, None, None
+                c.error = "interrupted; resume redoes it"
+    ctx.store.save()
+    state = ctx.store.snapshot()
+    counts = state.counts()
+    code = 128 + signum
+    report = ctx.write_report(
+        state, {"stopped_by": f"{StopReason.INTERRUPT} ({name})", "phase": ctx.phase,
+                "exit_code": code},
+    )  # fmt: skip
+    sys.stdout.flush()
+    sys.stderr.write(
+        f"{name} during {ctx.phase}: stopped; chunks {counts[SUCCESS]} success, "
+        f"{counts[FAILED]} failed, {counts[PENDING]} pending of {len(state.chunks)}; "
+        f"state {ctx.plan.state_file}; report {report}; resume with the same command\n"
+    )
+    return code
+
+
 def run(args: argparse.Namespace) -> int:
     plan = make_plan(args)
-    if args.dry_run:
-        return dry_run(plan)
+    if args.wait < 0:
+        raise UsageError(f"--wait must be >= 0 seconds, got {args.wait}")
+    cancel = threading.Event()
+    guard = SignalGuard(cancel)
+    with guard.installed():
+        if args.dry_run:
+            try:
+                return dry_run(plan)
+            except Interrupted as exc:
+                sys.stderr.write(f"{exc}: dry run stopped; nothing written\n")
+                return exc.code
+        check_paths(plan)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + f"_{os.getpid()}"
+        args.run_id = stamp
+        base = plan.state_file.parent
+        ctx = RunContext(
+            plan=plan,
+            store=StateStore(plan.state_file, plan.state),
+            run_id=stamp,
+            runs_dir=base / "runs" / f"{plan.state_file.stem}_{stamp}",
+            report_path=base / f"run_{stamp}.json",
+        )
+        try:
+            ctx.phase = "waiting for the lease"
+            with target_lease(plan, stamp, args.wait):
+                try:
+                    return run_leased(ctx, args, guard)
+                except Interrupted as exc:
+                    return finish_interrupted(ctx, exc.signum)
+        except LeaseHeld as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return EXIT_LEASE_HELD
+        except Interrupted as exc:  # while waiting for the lease: nothing written
+            sys.stderr.write(f"{exc} while waiting for the lease: nothing run or written\n")
+            return exc.code
 
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + f"_{os.getpid()}"
+
+def run_leased(ctx: RunContext, args: argparse.Namespace, guard: SignalGuard) -> int:
+    """The backfill, holding the target's lease; Interrupted propagates to the caller."""
+    plan, store, runs_dir = ctx.plan, ctx.store, ctx.runs_dir
     base = plan.state_file.parent
-    runs_dir = base / "runs" / f"{plan.state_file.stem}_{stamp}"
-    store = StateStore(plan.state_file, plan.state)
+    ctx.phase = "start-up"
     end_leftovers(plan)
     store.save()
     print_plan(plan)
     unit_record = UnitTestRecord(base, plan.target, plan.selection)
     unit_tests = decide_unit_tests(plan, unit_record)
 
-    cancel = threading.Event()
-    began, started_at = time.monotonic(), now_iso()
     tally = prog.Tally(len(plan.to_run), plan.days_to_run)
     outcome = ChunksOutcome()
+    ctx.phase = "the chunks"
     with (
-        interrupt_handler(cancel),
+        guard.chunks(),
         prog.make_progress(tally, heartbeat=args.heartbeat_seconds) as view,
     ):
         if plan.to_run:
-            outcome = build_chunks(plan, args, store, runs_dir, cancel, view, unit_tests)
+            outcome = build_chunks(plan, args, store, runs_dir, guard.cancel, view, unit_tests)
     if outcome.unit_tests_passed:
         unit_record.record()
 
     state = store.snapshot()
+    ctx.phase = "the validation"
     validation = check_window(plan, args, outcome, state, runs_dir)
-    elapsed = time.monotonic() - began
+    ctx.phase = "the summary"
+    elapsed = time.monotonic() - ctx.began
     known = [c.rows for c in state.chunks if c.status == SUCCESS and c.rows is not None]
     rows = sum(known) if known else None
     print_summary(plan, state, tally, elapsed, rows)
@@ -414,27 +602,20 @@ def run(args: argparse.Namespace) -> int:
 
     code = exit_code(state, outcome, validation)
     failed = any(c.status == FAILED for c in state.chunks)
-    run_info: dict[str, Any] = {
-        "started_at": started_at,
-        "finished_at": now_iso(),
-        "seconds": round(elapsed, 1),
-        "state_file": str(plan.state_file),
-        "runs_dir": str(runs_dir),
-        "workers": plan.workers,
-        "chunks_run": len(plan.to_run),
-        "days_run": tally.days,
-        "rows": rows,
-        "stopped_by": outcome.stopped_by,
-        "unit_tests_run": unit_tests,
-        "unit_test_error": outcome.unit_test_error,
-        "validation_ok": validation.ok,
-        "validation": validation.text or None,
-        "retry_command": retry_command(plan) if failed else None,
-        "exit_code": code,
-        "vars": plan.extra_vars,
-        "notes": plan.notes,
-    }
-    report = write_report(base / f"run_{stamp}.json", state=state, run=run_info)
+    report = ctx.write_report(
+        state,
+        {
+            "days_run": tally.days,
+            "rows": rows,
+            "stopped_by": outcome.stopped_by,
+            "unit_tests_run": unit_tests,
+            "unit_test_error": outcome.unit_test_error,
+            "validation_ok": validation.ok,
+            "validation": validation.text or None,
+            "retry_command": retry_command(plan) if failed else None,
+            "exit_code": code,
+        },
+    )
     sys.stdout.write(f"state: {plan.state_file}\nreport: {report}\n")
     sys.stdout.flush()
     return code

@@ -1,9 +1,11 @@
 """End dbt processes a killed backfill left behind, before their chunks are redone.
 
-A chunk found `running` in the state file records the pid of its dbt process. If that
-process still runs (its command line names the chunk's run dir, so a reused pid is never
-touched), its process group is terminated: on DuckDB it would hold the file lock, on
-BigQuery it would write the same partitions as the redo.
+A chunk found `running` in the state file records its dbt process: pid, the process's start
+time and the run id (driver.backfill.runner sets NBA_BACKFILL_RUN_ID in the process's env).
+Only a process that matches all three is ended, its process group SIGTERMed then SIGKILLed:
+a reused pid has another start time, another program has no such env. A command line is
+never matched by substring. On DuckDB a leftover would hold the file lock, on BigQuery it
+would write the same partitions as the redo.
 """
 
 from __future__ import annotations
@@ -13,22 +15,34 @@ import signal
 import time
 from pathlib import Path
 
+from driver.backfill.lease import process_start_time
+from driver.backfill.runner import RUN_ID_ENV
 
-def _cmdline(pid: int) -> str | None:
+
+def _environ(pid: int) -> dict[str, str] | None:
     try:
-        return (
-            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        )
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
         return None
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
 
 
-def end_leftover(pid: int | None, marker: str | None, grace: float = 10.0) -> bool:
-    """Terminate process group `pid` if it is alive and its command line contains `marker`."""
-    if not pid or not marker:
+def is_ours(pid: int | None, started: int | None, run_id: str | None) -> bool:
+    """Process `pid` runs, started at `started` (clock ticks) and carries run id `run_id`."""
+    if not pid or started is None or not run_id:
         return False
-    cmd = _cmdline(pid)
-    if cmd is None or marker not in cmd:
+    if process_start_time(pid) != started:
+        return False
+    env = _environ(pid)
+    return env is not None and env.get(RUN_ID_ENV) == run_id
+
+
+def end_leftover(
+    pid: int | None, started: int | None, run_id: str | None, grace: float = 10.0
+) -> bool:
+    """End process group `pid` if is_ours(pid, started, run_id); whether it was ours."""
+    if pid is None or not is_ours(pid, started, run_id):
         return False
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
@@ -37,7 +51,7 @@ def end_leftover(pid: int | None, marker: str | None, grace: float = 10.0) -> bo
             return True
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
-            if _cmdline(pid) is None:
+            if process_start_time(pid) != started:
                 return True
             time.sleep(0.1)
     return True

@@ -1,8 +1,9 @@
 """Which dbt failures are worth retrying, and how long to wait between attempts.
 
 Transient: BigQuery rate limits and quotas, 5xx backend errors, a DuckDB file lock held by
-another process, timeouts, dropped connections. Everything else (compile errors, SQL
-errors, failing tests) is permanent: retrying cannot fix it.
+another process, timeouts, dropped connections, a dbt process killed by a signal (the OOM
+killer, an operator). Everything else (compile errors, SQL errors, failing tests) is
+permanent: retrying cannot fix it.
 Backoff is exponential with full jitter: attempt n waits uniform(0, min(cap, base * 2**(n-1))).
 """
 
@@ -28,6 +29,7 @@ TRANSIENT_PATTERNS: tuple[str, ...] = (
     r"timed out",
     r"\bTimeout\b",
     r"Deadline ?Exceeded",
+    r"killed by signal",  # e.g. the OOM killer's SIGKILL (driver.dbt.invoke notes it)
 )
 _TRANSIENT = re.compile("|".join(f"(?:{p})" for p in TRANSIENT_PATTERNS), re.IGNORECASE)
 

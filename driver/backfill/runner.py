@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from driver.backfill.lease import process_start_time
 from driver.backfill.retry import RetryPolicy, classify
 from driver.backfill.scheduler import StopReason
 from driver.backfill.state import (
@@ -25,6 +26,10 @@ from driver.backfill.state import (
 )
 from driver.dbt import results as dbt_results
 from driver.dbt.invoke import DbtResult, default_dbt_command, run_dbt, window_vars
+
+# Set in every dbt process a backfill starts: driver.backfill.orphans ends a leftover
+# process only when its environment carries the run id the state file recorded.
+RUN_ID_ENV = "NBA_BACKFILL_RUN_ID"
 
 # When a backfill has several chunks, they don't store test failures: parallel chunks would
 # replace each other's failure tables. The validation over the whole window, run once at the
@@ -60,6 +65,7 @@ class ChunkRunner:
     timeout: float | None = None
     chunk_vars: dict[str, object] = field(default_factory=lambda: dict(CHUNK_VARS))
     unit_tests: bool = True
+    run_id: str = ""
     results: dict[int, DbtResult] = field(default_factory=dict)  # the last dbt run per chunk
 
     def build_args(self, full_refresh: bool, unit_tests: bool) -> list[str]:
@@ -94,8 +100,8 @@ class ChunkRunner:
             attempt += 1
             with self.store.update(index) as c:
                 c.status, c.attempts, c.started_at = RUNNING, c.attempts + 1, now_iso()
-                c.finished_at = c.error = c.pid = None
-                c.run_dir = str(run_dir)
+                c.finished_at = c.error = c.pid = c.pid_started = None
+                c.run_dir, c.run_id = str(run_dir), self.run_id
             self.events.started(index)
             began = time.monotonic()
             result = run_dbt(
@@ -105,6 +111,7 @@ class ChunkRunner:
                 vars_json=window_vars(chunk.start, chunk.end, self.chunk_vars),
                 dbt_command=self.dbt_command,
                 timeout=self.timeout,
+                env={RUN_ID_ENV: self.run_id},
                 cancel=self.cancel,
                 on_start=lambda pid: self._set_pid(index, pid),
             )
@@ -119,6 +126,8 @@ class ChunkRunner:
                     self.events.lead_built(index, run_dir)
                 return SUCCESS
             error = dbt_results.error_text(result)
+            if result.killed_by:
+                error = f"dbt was killed by signal {result.killed_by}\n{error}"
             kind = classify([result.output, error])
             if not self.policy.should_retry(attempt, kind):
                 self._finish(index, FAILED, seconds, error=error, result=result)
@@ -134,7 +143,7 @@ class ChunkRunner:
 
     def _set_pid(self, index: int, pid: int) -> None:
         with self.store.update(index) as c:
-            c.pid = pid
+            c.pid, c.pid_started = pid, process_start_time(pid)
 
     def _finish(
         self,
@@ -147,13 +156,8 @@ class ChunkRunner:
     ) -> None:
         found = dbt_results.metrics(result.run_results if result else None)
         with self.store.update(index) as c:
-            c.status, c.finished_at, c.seconds, c.error, c.pid = (
-                status,
-                now_iso(),
-                seconds,
-                error,
-                None,
-            )
+            c.status, c.finished_at, c.seconds, c.error = status, now_iso(), seconds, error
+            c.pid = c.pid_started = None
             if status == SUCCESS:
                 c.rows, c.bytes_processed, c.bytes_billed = (
                     found.rows,

@@ -63,6 +63,8 @@ class ChunkState:
     bytes_billed: int | None = None
     error: str | None = None
     pid: int | None = None
+    pid_started: int | None = None  # the dbt process's start time (clock ticks since boot)
+    run_id: str | None = None  # the run that started it (NBA_BACKFILL_RUN_ID in its env)
     run_dir: str | None = None
 
     def __post_init__(self) -> None:
@@ -130,10 +132,77 @@ class BackfillState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BackfillState:
+        """The state in `data` (parsed JSON); StateFormatError naming the first bad field."""
+        check_state_dict(data)
         known = {f.name for f in fields(ChunkState)}
         chunks = [ChunkState(**{k: v for k, v in c.items() if k in known}) for c in data["chunks"]]
         top = {f.name for f in fields(cls)} - {"chunks"}
         return cls(chunks=chunks, **{k: v for k, v in data.items() if k in top})
+
+
+class StateFormatError(ValueError):
+    """A state file's content is not a backfill state; the message names the field."""
+
+
+_OPTIONAL_TYPES: dict[str, tuple[type, ...]] = {  # ChunkState fields beyond start/end/status
+    "attempts": (int,),
+    "started_at": (str,),
+    "finished_at": (str,),
+    "seconds": (int, float),
+    "rows": (int,),
+    "bytes_processed": (int,),
+    "bytes_billed": (int,),
+    "error": (str,),
+    "pid": (int,),
+    "pid_started": (int,),
+    "run_id": (str,),
+    "run_dir": (str,),
+}
+
+
+def _check_date(value: object, where: str) -> dt.date:
+    if not isinstance(value, str):
+        raise StateFormatError(f"{where} must be a YYYY-MM-DD date, got {value!r}")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise StateFormatError(f"{where} must be a YYYY-MM-DD date, got {value!r}") from None
+
+
+def check_state_dict(data: object) -> None:
+    """Raise StateFormatError (naming the field) unless `data` has a backfill state's shape."""
+    if not isinstance(data, dict):
+        raise StateFormatError(f"the top level must be a JSON object, got {type(data).__name__}")
+    for name in ("target", "start_date", "end_date", "chunking"):
+        if not isinstance(data.get(name), str):
+            raise StateFormatError(f"`{name}` must be a string, got {data.get(name)!r}")
+    _check_date(data["start_date"], "`start_date`")
+    _check_date(data["end_date"], "`end_date`")
+    selection = data.get("selection")
+    if not isinstance(selection, list) or not all(isinstance(s, str) for s in selection):
+        raise StateFormatError(f"`selection` must be a list of strings, got {selection!r}")
+    chunks = data.get("chunks")
+    if not isinstance(chunks, list):
+        raise StateFormatError(f"`chunks` must be a list, got {type(chunks).__name__}")
+    statuses = ", ".join(s.value for s in ChunkStatus)
+    for i, chunk in enumerate(chunks):
+        where = f"chunks[{i}]"
+        if not isinstance(chunk, dict):
+            raise StateFormatError(f"{where} must be a mapping, got {chunk!r}")
+        start = _check_date(chunk.get("start"), f"{where}.start")
+        end = _check_date(chunk.get("end"), f"{where}.end")
+        if end < start:
+            raise StateFormatError(f"{where}: end {end} is before start {start}")
+        status = chunk.get("status", PENDING)
+        if status not in {s.value for s in ChunkStatus}:
+            raise StateFormatError(f"{where}.status must be one of {statuses}, got {status!r}")
+        for name, types in _OPTIONAL_TYPES.items():
+            value = chunk.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+                kind = " or ".join(t.__name__ for t in types)
+                raise StateFormatError(f"{where}.{name} must be {kind}, got {value!r}")
+    if not isinstance(data.get("full_refresh_pending", False), bool):
+        raise StateFormatError("`full_refresh_pending` must be true or false")
 
 
 def check_identity(state: BackfillState, expected: BackfillState, path: Path) -> None:
@@ -165,10 +234,15 @@ def default_state_file(target: str, start: dt.date, end: dt.date) -> Path:
 
 def read_state(path: Path) -> BackfillState | None:
     """The state in `path`, or None if there is none; UsageError if it is unreadable."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"state file {path} is a directory; pass --state-file a file path")
     try:
-        text = Path(path).read_text()
+        text = path.read_text()
     except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"state file {path} cannot be read ({exc})") from None
     try:
         return BackfillState.from_dict(json.loads(text))
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:

@@ -29,6 +29,14 @@ from driver.project import PROJECT_DIR, profiles_dir
 TERMINATE_GRACE_SECONDS = 10.0
 
 
+def signal_text(number: int) -> str:
+    """A signal number with its name, e.g. "9 (SIGKILL)"."""
+    try:
+        return f"{number} ({signal.Signals(number).name})"
+    except ValueError:
+        return str(number)
+
+
 @dataclass
 class DbtResult:
     returncode: int
@@ -42,6 +50,13 @@ class DbtResult:
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and not self.cancelled and not self.timed_out
+
+    @property
+    def killed_by(self) -> str | None:
+        """The signal that ended dbt when nobody here ended it (e.g. "9 (SIGKILL)"), else None."""
+        if self.returncode >= 0 or self.cancelled or self.timed_out:
+            return None
+        return signal_text(-self.returncode)
 
     def log_text(self) -> str:
         """The lines this call wrote to dbt's log file (debug level; "" if there is none)."""
@@ -155,25 +170,31 @@ def run_dbt(
             text=True,
             process_group=0,  # our own group: Ctrl-C reaches the driver, which ends us cleanly
         )
-        if on_start is not None:
-            on_start(proc.pid)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            try:
-                proc.wait(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if cancel is not None and cancel.is_set():
-                cancelled = True
-            elif deadline is not None and time.monotonic() > deadline:
-                timed_out = True
-            if cancelled or timed_out:
+        try:
+            if on_start is not None:
+                on_start(proc.pid)
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                try:
+                    proc.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if cancel is not None and cancel.is_set():
+                    cancelled = True
+                elif deadline is not None and time.monotonic() > deadline:
+                    timed_out = True
+                if cancelled or timed_out:
+                    terminate_group(proc)
+                    break
+        finally:  # an exception here (a signal's, say) never leaves dbt running
+            if proc.poll() is None:
                 terminate_group(proc)
-                break
     output = output_file.read_text(errors="replace")
     if timed_out:
         output += f"\ndbt timed out after {timeout:.0f} s and was terminated\n"
+    elif proc.returncode is not None and proc.returncode < 0 and not cancelled:
+        output += f"\ndbt was killed by signal {signal_text(-proc.returncode)}\n"
     run_results = None
     if results_file.exists():
         try:

@@ -29,12 +29,18 @@ FAKE = ["--dbt-executable", f"{sys.executable} {FAKE_DBT}"]
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Set up the fake dbt's env; returns the dir holding state, runs and the call log."""
     work = tmp_path / "bf"
+    database = tmp_path / "db" / "fake.duckdb"  # the dev target's file must exist (checked)
+    database.parent.mkdir()
+    database.touch()
+    monkeypatch.setenv("NBA_DUCKDB_PATH", str(database))
     monkeypatch.setenv("FAKE_DBT_LOG", str(tmp_path / "calls.jsonl"))
     monkeypatch.setenv("FAKE_DBT_STATE_DIR", str(tmp_path / "fake_state"))
     for var in (
         "FAKE_DBT_FAIL",
         "FAKE_DBT_TRANSIENT_ONCE",
         "FAKE_DBT_SLEEP",
+        "FAKE_DBT_TEST_SLEEP",
+        "FAKE_DBT_KILL_ONCE",
         "NBA_DBT_TARGET",
         "FAKE_DBT_UNIT_FAIL",
     ):
@@ -218,7 +224,7 @@ def test_adapter_type_comes_from_the_profile_not_the_target_name(
     (profiles / "profiles.yml").write_text(
         "nba_analytics:\n  target: dev\n  outputs:\n"
         "    dev: {type: bigquery, method: oauth, project: p, dataset: d}\n"
-        "    warehouse: {type: duckdb, path: x.duckdb}\n"
+        f"    warehouse: {{type: duckdb, path: {os.environ['NBA_DUCKDB_PATH']}}}\n"
     )
     monkeypatch.setenv("DBT_PROFILES_DIR", str(profiles))
     assert backfill(fake, "--chunk-days", "15", "--workers", "3", "--no-resume") == 0
@@ -379,3 +385,116 @@ def test_project_fingerprint_follows_the_files_dbt_reads(
     assert project.project_fingerprint("dev") == first
     (tmp_path / "macros" / "new.sql").write_text("{% macro m() %}1{% endmacro %}")
     assert project.project_fingerprint("dev") != first
+
+
+def test_state_path_a_directory_or_malformed_exits_2_naming_it(
+    fake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.mkdir()
+    assert main(["backfill", *WINDOW, "--state-file", str(fake), *FAKE]) == 2
+    assert f"{fake} is a directory" in capsys.readouterr().err
+    bad = fake / "state.json"
+    bad.write_text(json.dumps({"chunks": [{"start": "2022-01-01", "status": "done"}]}))
+    assert backfill(fake) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "Traceback" not in err
+    assert calls(fake) == []
+
+
+@pytest.mark.parametrize("missing", ["directory", "file"])
+def test_missing_duckdb_database_exits_2_before_any_chunk_and_creates_none(
+    fake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], missing: str,
+) -> None:  # fmt: skip
+    database = tmp_path / ("typo" if missing == "directory" else "db") / "other.duckdb"
+    monkeypatch.setenv("NBA_DUCKDB_PATH", str(database))
+    assert backfill(fake) == 2
+    err = capsys.readouterr().err
+    assert str(database) in err and ("does not exist" in err)
+    assert not database.exists() and calls(fake) == [] and not (fake / "state.json").exists()
+
+
+def test_chunk_timeout_must_be_positive(fake: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert backfill(fake, "--chunk-timeout", "0") == 2
+    assert "--chunk-timeout must be > 0" in capsys.readouterr().err
+
+
+def test_dbt_killed_by_a_signal_is_reported_and_retried(
+    fake: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FAKE_DBT_KILL_ONCE", "2022-01-01")
+    assert backfill(fake, "--chunk-days", "15") == 0
+    out = capsys.readouterr().out
+    assert "killed by signal 9 (SIGKILL)" in out and "transient failure, attempt 1" in out
+    assert [c["outcome"] for c in calls(fake)][:2] == ["killed", "success"]
+    state = read_state(fake / "state.json")
+    assert state is not None and state.chunks[0].attempts == 2
+
+
+def _start_driver(fake: Path, *extra: str, sleep: str = "30") -> subprocess.Popen[str]:
+    env = {**os.environ, "FAKE_DBT_SLEEP": sleep, "FAKE_DBT_TEST_SLEEP": "30"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "driver", "backfill", *WINDOW, "--chunk-days", "15",
+         "--state-file", str(fake / "state.json"), *FAKE, *extra],
+        cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _wait_for_call(fake: Path, command: str, timeout: float = 60) -> dict:
+    log = fake.parent / "calls.jsonl"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = log.read_text().splitlines() if log.exists() else []
+        started = [e for e in map(json.loads, lines)
+                   if e["command"] == command and e["outcome"] == "started"]  # fmt: skip
+        if started:
+            return started[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no dbt {command} started")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_during_a_chunk_ends_dbt_writes_state_and_report(
+    fake: Path, sig: signal.Signals, code: int
+) -> None:
+    proc = _start_driver(fake, "--skip-validation")
+    dbt = _wait_for_call(fake, "build")
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == code, out + err
+    assert "Traceback" not in out + err
+    summary = [line for line in err.splitlines() if line.startswith(f"{sig.name} during")]
+    assert len(summary) == 1 and "3 pending of 3" in summary[0] and "report" in summary[0]
+    state = read_state(fake / "state.json")
+    assert state is not None and all(c.status == PENDING for c in state.chunks)
+    reports = list(fake.glob("run_*.json"))
+    assert len(reports) == 1
+    assert json.loads(reports[0].read_text())["run"]["exit_code"] == code
+    assert not _alive(dbt["pid"])
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_during_the_validation_ends_dbt_test(
+    fake: Path, sig: signal.Signals, code: int
+) -> None:
+    """The chunks are built; the signal comes while `dbt test` validates the window: it is
+    ended (on DuckDB it would hold the file lock), the state keeps the built chunks."""
+    proc = _start_driver(fake, sleep="0")
+    dbt = _wait_for_call(fake, "test")
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == code, out + err
+    assert "Traceback" not in out + err
+    assert f"{sig.name} during the validation: stopped; chunks 3 success" in err
+    state = read_state(fake / "state.json")
+    assert state is not None and all(c.status == SUCCESS for c in state.chunks)
+    assert len(list(fake.glob("run_*.json"))) == 1
+    assert not _alive(dbt["pid"])

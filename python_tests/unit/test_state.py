@@ -114,3 +114,41 @@ def test_store_persists_every_update(tmp_path: Path) -> None:
     store.set_full_refresh_done()
     assert read_state(path).full_refresh_pending is False  # type: ignore[union-attr]
     assert store.snapshot().counts() == {PENDING: 4, RUNNING: 1, SUCCESS: 0, FAILED: 0}
+
+
+GOOD_CHUNK = {"start": "2022-01-01", "end": "2022-01-07", "status": "pending"}
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"chunks": {"a": 1}}, "`chunks` must be a list"),
+        ({"chunks": ["2022-01-01"]}, "chunks[0] must be a mapping"),
+        ({"chunks": [{**GOOD_CHUNK, "start": "2022-13-01"}]}, "chunks[0].start"),
+        ({"chunks": [{**GOOD_CHUNK, "end": "2021-12-01"}]}, "chunks[0]: end"),
+        ({"chunks": [{**GOOD_CHUNK, "attempts": "many"}]}, "chunks[0].attempts must be int"),
+        ({"chunks": [GOOD_CHUNK, {**GOOD_CHUNK, "status": "done"}]}, "chunks[1].status"),
+        ({"chunks": [{**GOOD_CHUNK, "pid": True}]}, "chunks[0].pid"),
+        ({"start_date": 20220101}, "`start_date`"),
+        ({"selection": "+x"}, "`selection`"),
+        ({"full_refresh_pending": "yes"}, "`full_refresh_pending`"),
+    ],
+)
+def test_malformed_state_is_a_usage_error_naming_file_and_field(
+    tmp_path: Path, change: dict, named: str
+) -> None:
+    path = tmp_path / "state.json"
+    data = {**make_state().to_dict(), **change}
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError) as info:
+        read_state(path)
+    assert str(path) in str(info.value) and named in str(info.value)
+
+
+def test_top_level_not_an_object_and_state_path_a_directory(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text("[1, 2]")
+    with pytest.raises(UsageError, match="top level must be a JSON object"):
+        read_state(path)
+    with pytest.raises(UsageError, match="is a directory"):
+        read_state(tmp_path)

@@ -1,0 +1,160 @@
+"""One writer per target: the database a backfill writes, checked before dbt runs, and a lease.
+
+DuckDB: the database file is the profile's `path` (relative to the project, as dbt opens it).
+Its directory and the file itself must exist before any dbt process starts (dbt-duckdb would
+create an empty database at a mistyped path, and a backfill reads the raw tables from it).
+The lease is `<database>.lease` beside it, held with fcntl.flock for the whole run: two
+processes cannot both hold it, and a holder that dies releases it with its file descriptors.
+The file records the holder (host, pid, process start time, run id, since) so a second run
+can say who holds it; a record left by a holder that is gone is taken over with a note.
+The file is emptied, never removed, on release (removing it would let a waiter lock the
+removed file while a third process locks a new one).
+
+BigQuery: no lease yet (see README, "Exit codes"): runs on one BigQuery target are not
+serialised by the driver.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from driver.errors import UsageError
+from driver.project import PROJECT_DIR, profile_setting
+
+EXIT_LEASE_HELD = 3
+DUCKDB = "duckdb"
+
+
+class LeaseHeld(Exception):
+    """Another run holds the target's lease (exit 3); the message says who and since when."""
+
+
+def database_file(target: str, adapter: str) -> Path | None:
+    """The DuckDB file `target` writes (None: not DuckDB, in memory, or a templated path)."""
+    if adapter != DUCKDB:
+        return None
+    path = profile_setting(target, "path")
+    if not path or path == ":memory:" or path.startswith("md:"):
+        return None
+    file = Path(path).expanduser()
+    return file if file.is_absolute() else PROJECT_DIR / file
+
+
+def check_database(target: str, adapter: str) -> Path | None:
+    """UsageError unless `target`'s DuckDB file exists (a backfill reads its raw tables)."""
+    file = database_file(target, adapter)
+    if file is None:
+        return None
+    if not file.parent.is_dir():
+        raise UsageError(
+            f"DuckDB database {file}: directory {file.parent} does not exist; fix "
+            f"NBA_DUCKDB_PATH (or the `path` of target {target!r} in profiles.yml)"
+        )
+    if file.is_dir():
+        raise UsageError(f"DuckDB database {file} is a directory; point NBA_DUCKDB_PATH at a file")
+    if not file.exists():
+        raise UsageError(
+            f"DuckDB database {file} does not exist: load the raw tables first "
+            "(python -m driver load --from <raw dir>) or fix NBA_DUCKDB_PATH"
+        )
+    return file
+
+
+def process_start_time(pid: int) -> int | None:
+    """Start time of process `pid` in clock ticks since boot (/proc/<pid>/stat field 22)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    try:  # the command name (field 2) may hold spaces: split after its closing parenthesis
+        return int(stat[stat.rindex(")") + 2 :].split()[19])
+    except (ValueError, IndexError):
+        return None
+
+
+def holder_alive(holder: dict[str, object]) -> bool:
+    """Whether the process a lease record names still runs (same pid and start time)."""
+    pid, started = holder.get("pid"), holder.get("pid_started")
+    if holder.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return True  # cannot tell from here: assume it is alive
+    return process_start_time(pid) == started
+
+
+def _describe(holder: dict[str, object]) -> str:
+    return (
+        f"run {holder.get('run_id')} (pid {holder.get('pid')} on {holder.get('host')}, "
+        f"since {holder.get('since')})"
+    )
+
+
+def _read(fd: int) -> dict[str, object]:
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = os.read(fd, 65536).decode(errors="replace")
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write(fd: int, data: dict[str, object]) -> None:
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, (json.dumps(data, sort_keys=True) + "\n").encode() if data else b"")
+    os.fsync(fd)
+
+
+@contextmanager
+def duckdb_lease(database: Path, run_id: str, since: str, wait: float = 0.0) -> Iterator[Path]:
+    """Hold `<database>.lease` for the block; LeaseHeld after `wait` seconds if another run
+    holds it. Yields the lease file's path."""
+    path = database.with_name(database.name + ".lease")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(0.0, wait)
+        announced = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _read(fd)
+                if time.monotonic() >= deadline:
+                    raise LeaseHeld(
+                        f"{database} is being written by {_describe(holder)}; "
+                        f"lease {path}. Wait for it, or pass --wait SECONDS"
+                    ) from None
+                if not announced:
+                    sys.stdout.write(f"waiting up to {wait:.0f} s for {_describe(holder)}\n")
+                    sys.stdout.flush()
+                    announced = True
+                time.sleep(0.5)
+        previous = _read(fd)
+        if previous and not holder_alive(previous):
+            sys.stdout.write(f"note: took over the lease of {_describe(previous)}, now gone\n")
+        pid = os.getpid()
+        _write(
+            fd,
+            {
+                "host": socket.gethostname(),
+                "pid": pid,
+                "pid_started": process_start_time(pid),
+                "run_id": run_id,
+                "since": since,
+            },
+        )
+        try:
+            yield path
+        finally:
+            _write(fd, {})
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
