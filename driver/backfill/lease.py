@@ -68,16 +68,29 @@ def check_database(target: str, adapter: str) -> Path | None:
     return file
 
 
-def process_start_time(pid: int) -> int | None:
-    """Start time of process `pid` in clock ticks since boot (/proc/<pid>/stat field 22)."""
+def _stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat from field 3 (state) on; [] if there is no such process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return None
-    try:  # the command name (field 2) may hold spaces: split after its closing parenthesis
-        return int(stat[stat.rindex(")") + 2 :].split()[19])
+        return []
+    # the command name (field 2) may hold spaces: split after its closing parenthesis
+    return stat[stat.rindex(")") + 2 :].split() if ")" in stat else []
+
+
+def process_start_time(pid: int) -> int | None:
+    """Start time of process `pid` in clock ticks since boot (/proc/<pid>/stat field 22)."""
+    fields = _stat(pid)
+    try:
+        return int(fields[19])
     except (ValueError, IndexError):
         return None
+
+
+def process_running(pid: int, started: int | None) -> bool:
+    """Process `pid` runs (not a zombie) and started at `started` (clock ticks)."""
+    fields = _stat(pid)
+    return len(fields) > 19 and fields[0] != "Z" and fields[19] == str(started)
 
 
 def holder_alive(holder: dict[str, object]) -> bool:
@@ -85,7 +98,7 @@ def holder_alive(holder: dict[str, object]) -> bool:
     pid, started = holder.get("pid"), holder.get("pid_started")
     if holder.get("host") != socket.gethostname() or not isinstance(pid, int):
         return True  # cannot tell from here: assume it is alive
-    return process_start_time(pid) == started
+    return process_running(pid, started if isinstance(started, int) else None)
 
 
 def _describe(holder: dict[str, object]) -> str:

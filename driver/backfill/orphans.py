@@ -15,7 +15,7 @@ import signal
 import time
 from pathlib import Path
 
-from driver.backfill.lease import process_start_time
+from driver.backfill.lease import process_running
 from driver.backfill.runner import RUN_ID_ENV
 
 
@@ -32,7 +32,7 @@ def is_ours(pid: int | None, started: int | None, run_id: str | None) -> bool:
     """Process `pid` runs, started at `started` (clock ticks) and carries run id `run_id`."""
     if not pid or started is None or not run_id:
         return False
-    if process_start_time(pid) != started:
+    if not process_running(pid, started):
         return False
     env = _environ(pid)
     return env is not None and env.get(RUN_ID_ENV) == run_id
@@ -51,7 +51,7 @@ def end_leftover(
             return True
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
-            if process_start_time(pid) != started:
+            if not process_running(pid, started):
                 return True
             time.sleep(0.1)
     return True

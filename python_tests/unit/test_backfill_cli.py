@@ -498,3 +498,27 @@ def test_signal_during_the_validation_ends_dbt_test(
     assert state is not None and all(c.status == SUCCESS for c in state.chunks)
     assert len(list(fake.glob("run_*.json"))) == 1
     assert not _alive(dbt["pid"])
+
+
+def test_a_second_run_on_the_same_database_exits_3_or_waits(fake: Path) -> None:
+    """One writer per DuckDB file: while a run holds the lease a second exits 3 naming it;
+    with --wait it runs once the first is done."""
+    first = _start_driver(fake, "--skip-validation", sleep="2")
+    _wait_for_call(fake, "build")
+    other = fake.parent / "other"
+    second = subprocess.run(
+        [sys.executable, "-m", "driver", "backfill", *WINDOW, "--state-file",
+         str(other / "state.json"), "--skip-validation", *FAKE],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert second.returncode == 3, second.stdout + second.stderr
+    assert f"pid {first.pid}" in second.stderr and "--wait" in second.stderr
+    assert not (other / "state.json").exists()
+    waited = subprocess.run(
+        [sys.executable, "-m", "driver", "backfill", *WINDOW, "--state-file",
+         str(other / "state.json"), "--skip-validation", "--wait", "60", *FAKE],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert first.wait(timeout=60) == 0
+    assert waited.returncode == 0, waited.stdout + waited.stderr
+    assert "waiting up to 60 s for run" in waited.stdout
