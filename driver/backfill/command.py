@@ -539,17 +539,18 @@ def run(args: argparse.Namespace) -> int:
         check_paths(plan)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + f"_{os.getpid()}"
         args.run_id = stamp
-        base = plan.state_file.parent
-        ctx = RunContext(
-            plan=plan,
-            store=StateStore(plan.state_file, plan.state),
-            run_id=stamp,
-            runs_dir=base / "runs" / f"{plan.state_file.stem}_{stamp}",
-            report_path=base / f"run_{stamp}.json",
-        )
         try:
-            ctx.phase = "waiting for the lease"
             with target_lease(plan, stamp, args.wait):
+                # planned again under the lease: a run we waited for may have built chunks
+                plan = make_plan(args)
+                base = plan.state_file.parent
+                ctx = RunContext(
+                    plan=plan,
+                    store=StateStore(plan.state_file, plan.state),
+                    run_id=stamp,
+                    runs_dir=base / "runs" / f"{plan.state_file.stem}_{stamp}",
+                    report_path=base / f"run_{stamp}.json",
+                )
                 try:
                     return run_leased(ctx, args, guard)
                 except Interrupted as exc:
@@ -557,8 +558,8 @@ def run(args: argparse.Namespace) -> int:
         except LeaseHeld as exc:
             sys.stderr.write(f"error: {exc}\n")
             return EXIT_LEASE_HELD
-        except Interrupted as exc:  # while waiting for the lease: nothing written
-            sys.stderr.write(f"{exc} while waiting for the lease: nothing run or written\n")
+        except Interrupted as exc:  # before the run began: nothing written
+            sys.stderr.write(f"{exc} before the run began: nothing run or written\n")
             return exc.code
 
 

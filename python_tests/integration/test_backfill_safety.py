@@ -1,0 +1,58 @@
+"""One writer per target, with real dbt on DuckDB: the same backfill started twice 3 s apart
+runs once; the second exits 3 naming the first, or waits (--wait) and then runs; the mart
+equals a single run's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+from conftest import copy_db, duckdb_env
+
+from driver.project import PROJECT_DIR
+
+MART = "nba_analytics.player_game_summary"
+WINDOW = ("2022-01-01", "2022-01-14")
+
+
+def _args(state_file: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "driver", "backfill", "--start-date", WINDOW[0],
+            "--end-date", WINDOW[1], "--chunk-days", "7", "--skip-unit-tests",
+            "--state-file", str(state_file), *extra]  # fmt: skip
+
+
+def _run(db: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=PROJECT_DIR, env=duckdb_env(db), capture_output=True,
+                          text=True, timeout=900, check=False)  # fmt: skip
+
+
+def _mart(db: Path) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            f"select * exclude (processed_at) from {MART} order by game_id, player_lookup"
+        ).fetchall()
+
+
+def test_the_same_backfill_twice_runs_once(month_db: Path, tmp_path: Path) -> None:
+    single = copy_db(month_db, tmp_path / "single" / "nba.duckdb")
+    one = _run(single, _args(tmp_path / "single" / "state.json"))
+    assert one.returncode == 0, (one.stdout + one.stderr)[-4000:]
+
+    db = copy_db(month_db, tmp_path / "twice" / "nba.duckdb")
+    state_file = tmp_path / "twice" / "state.json"
+    first = subprocess.Popen(_args(state_file), cwd=PROJECT_DIR, env=duckdb_env(db),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    time.sleep(3)
+    refused = _run(db, _args(state_file))
+    assert refused.returncode == 3, (refused.stdout + refused.stderr)[-4000:]
+    assert f"pid {first.pid}" in refused.stderr and "Traceback" not in refused.stderr
+    waited = _run(db, _args(state_file, "--wait", "600"))
+    out, err = first.communicate(timeout=900)
+    assert first.returncode == 0, (out + err)[-4000:]
+    assert waited.returncode == 0, (waited.stdout + waited.stderr)[-4000:]
+    assert "waiting up to 600 s" in waited.stdout
+    assert "to run: 0" in waited.stdout  # planned again under the lease: nothing left to build
+    assert _mart(db) == _mart(single) and len(_mart(single)) > 500
