@@ -18,7 +18,8 @@ COMMANDS = {
     "generate": ("synth.cli", "write synthetic raw NBA tables as Parquet (python -m synth)"),
     "load": ("driver.warehouse.load", "load raw Parquet files into nba_raw of a target"),
     "backfill": ("driver.backfill.command", "build a date range in chunks (parallel, resumable)"),
-    "status": ("driver.backfill.status", "show the state of a backfill"),
+    "status": ("driver.backfill.status", "show the state of a backfill, or of a target's dates"),
+    "refresh": ("driver.backfill.refresh", "rebuild the dates the warehouse says are out of date"),
     "validate": (
         "driver.validation.command",
         "run the validation tests for a window and print a report",

@@ -26,9 +26,47 @@ def add_target(parser: argparse.ArgumentParser) -> None:
 
 
 def add_window(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    """--start-date / --end-date: an inclusive window of ISO dates."""
-    parser.add_argument("--start-date", required=required, help="first date (YYYY-MM-DD)")
-    parser.add_argument("--end-date", required=required, help="last date, inclusive (YYYY-MM-DD)")
+    """--start-date / --end-date: an inclusive window of ISO dates. A required window may be
+    given as --days-back N instead (checked by `window`, so a missing one exits 2 too)."""
+    if required:
+        add_days_back(parser)
+    parser.add_argument("--start-date", help="first date (YYYY-MM-DD)")
+    parser.add_argument("--end-date", help="last date, inclusive (YYYY-MM-DD)")
+
+
+def add_days_back(parser: argparse.ArgumentParser) -> None:
+    """--days-back N: the window today-N .. today (UTC), for schedulers."""
+    parser.add_argument(
+        "--days-back",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the window today-N .. today (UTC); instead of --start-date/--end-date",
+    )
+
+
+def days_back_window(days: int, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """today-N .. today (UTC); UsageError for N < 0."""
+    if days < 0:
+        raise UsageError(f"--days-back must be >= 0 (0 is today only), got {days}")
+    end = today or dt.datetime.now(dt.UTC).date()
+    return end - dt.timedelta(days=days), end
+
+
+def optional_window(args: argparse.Namespace) -> tuple[dt.date, dt.date] | None:
+    """--start-date/--end-date, or --days-back N, or None when neither is given. Mixing them,
+    or one date without the other, is a UsageError."""
+    days = getattr(args, "days_back", None)
+    start, end = args.start_date, args.end_date
+    if days is not None:
+        if start is not None or end is not None:
+            raise UsageError("give either --days-back or --start-date/--end-date, not both")
+        return days_back_window(days)
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise UsageError("give both --start-date and --end-date (or --days-back N)")
+    return parse_window(start, end)
 
 
 # Vars the driver sets itself: the window, and how chunks store test failures.
@@ -74,8 +112,11 @@ def add_dbt_executable(parser: argparse.ArgumentParser) -> None:
 
 
 def window(args: argparse.Namespace) -> tuple[dt.date, dt.date]:
-    """The checked --start-date/--end-date pair."""
-    return parse_window(args.start_date, args.end_date)
+    """The checked --start-date/--end-date pair, or today-N .. today for --days-back N."""
+    found = optional_window(args)
+    if found is None:
+        raise UsageError("give a window: --start-date D --end-date D, or --days-back N")
+    return found
 
 
 def target_adapter(args: argparse.Namespace) -> str:

@@ -1,0 +1,379 @@
+"""Rebuild only what the warehouse says is out of date: `python -m driver refresh`.
+
+The warehouse keeps a build ledger (one row per date built) and a view, build_staleness, that
+compares it with the raw tables and the current model logic: one row per date with raw rows or
+a ledger row, `state` in missing / stale / changed_logic / fresh, a human-readable `reason`,
+`stale_tables` (which raw tables moved since the build). Refresh reads that view for the window,
+prints what is out of date grouped by reason, cuts the dates into contiguous runs and builds
+them as the chunks of a backfill (the same steps: lease, signals, retries, progress, state,
+run report, validation). It needs no local state: the ledger is in the warehouse, so after a
+killed backfill (state directory lost or not) refresh builds exactly the dates not yet built.
+
+Dates whose only change is the model logic (changed_logic) are rebuilt with
+--include-logic-changes, else listed as skipped. Nothing out of date: no dbt build runs.
+
+Exit codes as for backfill: 0 built and validated (or nothing to do), 1 a chunk or the
+validation failed, 2 bad usage, 3 another run holds the target's lease, 130/143 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from driver import options
+from driver.backfill.chunks import Chunk
+from driver.backfill.lease import EXIT_LEASE_HELD, database_file
+from driver.backfill.plan import UnitTests, workers_for
+from driver.errors import EXIT_OK, UsageError
+from driver.project import DEFAULT_SELECTION
+
+SCHEMA = "nba_analytics"
+VIEW = "build_staleness"
+# What creates the view when it is missing (the ledger table and the view on it; no mart build).
+VIEW_SELECTION = ["build_ledger", "build_staleness"]
+MISSING, STALE, CHANGED_LOGIC, FRESH = "missing", "stale", "changed_logic", "fresh"
+STATES = (MISSING, STALE, CHANGED_LOGIC, FRESH)
+COLUMNS = ("game_date", "state", "reason", "stale_tables", "built_at")
+
+
+@dataclass(frozen=True)
+class DayState:
+    """One row of the staleness view."""
+
+    day: dt.date
+    state: str
+    reason: str
+    stale_tables: str
+    built_at: str | None
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def day_state(row: Sequence[Any]) -> DayState:
+    """A view row (in COLUMNS order) as a DayState; an unknown state is an error."""
+    day, state, reason, tables, built_at = row
+    if state not in STATES:
+        raise UsageError(f"{SCHEMA}.{VIEW}: unknown state {state!r} on {day}")
+    return DayState(
+        _date(day),
+        str(state),
+        str(reason or ""),
+        str(tables or ""),
+        None if built_at is None else str(built_at),
+    )
+
+
+def _query(window: tuple[dt.date, dt.date] | None) -> str:
+    where = ""
+    if window is not None:  # parsed dates, never raw text
+        where = (
+            f" where game_date between date '{window[0].isoformat()}' "
+            f"and date '{window[1].isoformat()}'"
+        )
+    cols = ", ".join(f"cast({c} as string)" if c == "built_at" else c for c in COLUMNS)
+    return f"select {cols} from {SCHEMA}.{VIEW}{where} order by game_date"
+
+
+class ViewMissing(Exception):
+    """The staleness view does not exist on the target yet."""
+
+
+def _read_duckdb(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    import duckdb
+
+    if not path.is_file():
+        raise UsageError(
+            f"DuckDB database {path} does not exist: load the raw tables first "
+            "(python -m driver load --from <raw dir>) or fix NBA_DUCKDB_PATH"
+        )
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as exc:
+        raise LeaseBusy(
+            f"cannot open {path} read-only (another process writes it?): {exc}"
+        ) from None
+    try:
+        found = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [SCHEMA, VIEW],
+        ).fetchone()
+        if not found or not found[0]:
+            raise ViewMissing
+        return [tuple(r) for r in con.execute(sql).fetchall()]
+    finally:
+        con.close()
+
+
+def _read_bigquery(target: str, sql: str) -> list[tuple[Any, ...]]:
+    from google.api_core.exceptions import NotFound
+
+    from driver.warehouse.bigquery import client_for_target
+
+    client = client_for_target(target)
+    try:
+        return [tuple(r.values()) for r in client.query(sql).result()]
+    except NotFound:
+        raise ViewMissing from None
+
+
+class LeaseBusy(Exception):
+    """The DuckDB file is held by a writer: it cannot be read now."""
+
+
+def read_view(target: str, adapter: str, window: tuple[dt.date, dt.date] | None) -> list[DayState]:
+    """The staleness view's rows for `window` (None: every date); ViewMissing if not built."""
+    sql = _query(window)
+    if adapter == "duckdb":
+        path = database_file(target, adapter)
+        if path is None:
+            raise UsageError(f"target {target!r}: refresh needs a DuckDB file path in the profile")
+        rows = _read_duckdb(path, sql)
+    elif adapter == "bigquery":
+        rows = _read_bigquery(target, sql)
+    else:
+        raise UsageError(f"target {target!r} is {adapter}: refresh supports duckdb and bigquery")
+    return [day_state(r) for r in rows]
+
+
+def create_view(target: str, dbt_command: list[str]) -> None:
+    """`dbt run` of the ledger and the staleness view (nothing else), when the view is missing."""
+    from driver.dbt.invoke import run_dbt
+
+    run_dir = Path(tempfile.mkdtemp(prefix="nba-refresh-"))
+    sys.stdout.write(
+        f"{SCHEMA}.{VIEW} not found on {target}: dbt run --select {' '.join(VIEW_SELECTION)}\n"
+    )
+    sys.stdout.flush()
+    result = run_dbt(
+        ["run", "--select", *VIEW_SELECTION],
+        target=target,
+        run_dir=run_dir,
+        dbt_command=dbt_command,
+    )
+    if not result.ok:
+        tail = "\n".join(result.log_text().splitlines()[-20:])
+        raise UsageError(f"could not create {SCHEMA}.{VIEW} (dbt run in {run_dir}):\n{tail}")
+
+
+def date_runs(days: Iterable[dt.date]) -> list[Chunk]:
+    """Sorted distinct dates cut into runs of consecutive days."""
+    runs: list[Chunk] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1].end + dt.timedelta(days=1) == day:
+            runs[-1] = Chunk(runs[-1].start, day)
+        else:
+            runs.append(Chunk(day, day))
+    return runs
+
+
+def _ranges(days: Iterable[dt.date]) -> str:
+    parts = [r.start.isoformat() if r.days == 1 else r.label for r in date_runs(days)]
+    shown = ", ".join(parts[:6])
+    return shown + (f", ... ({len(parts) - 6} more ranges)" if len(parts) > 6 else "")
+
+
+def reason_of(d: DayState) -> str:
+    return d.reason or d.state
+
+
+def describe(rows: list[DayState], include_logic: bool) -> tuple[list[dt.date], list[str]]:
+    """The dates to build and the lines that say why, grouped by reason (and what is skipped)."""
+    groups: dict[str, list[DayState]] = {}
+    skipped: list[DayState] = []
+    for d in rows:
+        if d.state == FRESH:
+            continue
+        if d.state == CHANGED_LOGIC and not include_logic:
+            skipped.append(d)
+            continue
+        groups.setdefault(reason_of(d), []).append(d)
+    lines = []
+    for reason, days in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        tables = sorted({d.stale_tables for d in days if d.stale_tables})
+        moved = f"; moved: {'; '.join(tables[:3])}" if tables else ""
+        extra = f" (+{len(tables) - 3} more)" if len(tables) > 3 else ""
+        lines.append(
+            f"  {reason}: {len(days)} day{'s' if len(days) != 1 else ''} "
+            f"[{_ranges(d.day for d in days)}]{moved}{extra}"
+        )
+    if skipped:
+        lines.append(
+            f"  skipped, logic change only: {len(skipped)} day{'s' if len(skipped) != 1 else ''}"
+            f" [{_ranges(d.day for d in skipped)}] (rebuild them with --include-logic-changes)"
+        )
+    return sorted(d.day for ds in groups.values() for d in ds), lines
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_days_back(parser)
+    options.add_window(parser, required=False)
+    options.add_target(parser)
+    parser.add_argument(
+        "--include-logic-changes",
+        action="store_true",
+        help="also rebuild the dates built by an older model logic (state changed_logic)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="list what is out of date and why; build nothing"
+    )
+    parser.add_argument(
+        "--workers", type=int, help="parallel chunks on BigQuery; DuckDB runs one at a time"
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="where the run's state, report and dbt run dirs go (default target/backfill/)",
+    )
+    parser.add_argument("--max-attempts", type=int, default=3, help="attempts per chunk (3)")
+    parser.add_argument("--fail-fast", action="store_true", help="stop after the first failure")
+    parser.add_argument("--skip-validation", action="store_true", help="skip the validation")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for another run holding the target's lease (default 0: exit 3)",
+    )
+    options.add_vars(parser)
+    options.add_dbt_executable(parser)
+
+
+def _stamp() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + f"_{os.getpid()}"
+
+
+def make_refresh_plan(args: argparse.Namespace, runs: list[Chunk], adapter: str) -> Any:
+    """A backfill Plan whose chunks are the runs to rebuild, with a state file of its own
+    (written for the run report and `status`, never read back: the ledger is the truth)."""
+    from driver.backfill.plan import Plan
+    from driver.backfill.state import STATE_DIR, BackfillState
+
+    workers, notes = workers_for(adapter, args.workers)
+    if args.max_attempts < 1:
+        raise UsageError(f"--max-attempts must be at least 1, got {args.max_attempts}")
+    state = BackfillState.new(
+        target=args.target,
+        start=runs[0].start,
+        end=runs[-1].end,
+        selection=DEFAULT_SELECTION,
+        chunking="refresh",
+        chunks=runs,
+    )
+    notes.insert(0, f"refresh: {len(runs)} run(s) of consecutive out-of-date dates")
+    return Plan(
+        target=args.target,
+        adapter=adapter,
+        start=runs[0].start,
+        end=runs[-1].end,
+        selection=list(DEFAULT_SELECTION),
+        workers=workers,
+        state_file=(args.state_dir or STATE_DIR) / f"refresh_{args.target}_{args.run_id}.json",
+        state=state,
+        resumed=False,
+        to_run=list(range(len(runs))),
+        unit_tests=UnitTests.AUTO,
+        dbt_command=options.dbt_command(args),
+        extra_vars=options.dbt_vars(args),
+        notes=notes,
+    )
+
+
+def build(args: argparse.Namespace, runs: list[Chunk], adapter: str) -> int:
+    """Build the runs with the backfill's steps, holding the target's lease."""
+    from driver.backfill import command as backfill
+    from driver.backfill.lease import LeaseHeld
+    from driver.backfill.state import StateStore
+
+    # the backfill steps read these from their arguments
+    args.chunk_timeout, args.retry_base_seconds, args.heartbeat_seconds = None, 5.0, 30.0
+    args.run_id = _stamp()
+    plan = make_refresh_plan(args, runs, adapter)
+    cancel = threading.Event()
+    guard = backfill.SignalGuard(cancel)
+    with guard.installed():
+        if args.dry_run:
+            return backfill.dry_run(plan)
+        backfill.check_paths(plan)
+        try:
+            with backfill.target_lease(plan, args.run_id, args.wait):
+                base = plan.state_file.parent
+                ctx = backfill.RunContext(
+                    plan=plan,
+                    store=StateStore(plan.state_file, plan.state),
+                    run_id=args.run_id,
+                    runs_dir=base / "runs" / plan.state_file.stem,
+                    report_path=base / f"run_{args.run_id}.json",
+                )
+                try:
+                    return backfill.run_leased(ctx, args, guard)
+                except backfill.Interrupted as exc:
+                    return backfill.finish_interrupted(ctx, exc.signum)
+        except LeaseHeld as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return EXIT_LEASE_HELD
+        except backfill.Interrupted as exc:
+            sys.stderr.write(f"{exc} before the run began: nothing run or written\n")
+            return exc.code
+
+
+def read_or_create(
+    args: argparse.Namespace, adapter: str, window: tuple[dt.date, dt.date] | None
+) -> list[DayState]:
+    """The view's rows; the view is created first (dbt run) if it does not exist yet."""
+    try:
+        return read_view(args.target, adapter, window)
+    except ViewMissing:
+        create_view(args.target, options.dbt_command(args))
+    try:
+        return read_view(args.target, adapter, window)
+    except ViewMissing:
+        raise UsageError(f"{SCHEMA}.{VIEW} still missing on {args.target} after dbt run") from None
+
+
+def _span(window: tuple[dt.date, dt.date] | None) -> str:
+    return f"{window[0]}..{window[1]}" if window else "every date"
+
+
+def run(args: argparse.Namespace) -> int:
+    window = options.optional_window(args)
+    adapter = options.target_adapter(args)
+    workers_for(adapter, args.workers)  # checked before anything is read
+    try:
+        rows = read_or_create(args, adapter, window)
+    except LeaseBusy as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_LEASE_HELD
+    days, lines = describe(rows, args.include_logic_changes)
+    fresh = sum(d.state == FRESH for d in rows)
+    out = sys.stdout
+    out.write(
+        f"refresh {_span(window)} target={args.target} ({adapter}): {len(rows)} dates known, "
+        f"{fresh} fresh, {len(days)} to build\n"
+    )
+    for line in lines:
+        out.write(line + "\n")
+    if not days:
+        out.write("nothing to build: every date is up to date\n")
+        out.flush()
+        return EXIT_OK
+    runs = date_runs(days)
+    out.write(f"  {len(runs)} chunk(s): {', '.join(r.label for r in runs[:8])}")
+    out.write(" ...\n" if len(runs) > 8 else "\n")
+    out.flush()
+    return build(args, runs, adapter)
