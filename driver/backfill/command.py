@@ -60,6 +60,7 @@ from driver.backfill.plan import (
     print_plan,
     retry_command,
 )
+from driver.backfill.raw_window import raw_rows_in_window
 from driver.backfill.report import write_report
 from driver.backfill.retry import RetryPolicy
 from driver.backfill.runner import CHUNK_VARS, ChunkEvents, ChunkRunner
@@ -563,12 +564,33 @@ def run(args: argparse.Namespace) -> int:
             return exc.code
 
 
+def nothing_to_build(ctx: RunContext) -> int:
+    """The window's raw tables are empty: no dbt runs, the mart is not touched, exit 0."""
+    plan = ctx.plan
+    sys.stdout.write(
+        f"nothing to build: the raw tables hold no rows in {plan.start}..{plan.end}; "
+        "no dbt process ran and the published tables were not touched\n"
+    )
+    report = ctx.write_report(
+        plan.state, {"nothing_to_build": True, "days_run": 0, "exit_code": EXIT_OK}
+    )
+    sys.stdout.write(f"report: {report}\n")
+    return EXIT_OK
+
+
 def run_leased(ctx: RunContext, args: argparse.Namespace, guard: SignalGuard) -> int:
     """The backfill, holding the target's lease; Interrupted propagates to the caller."""
     plan, store, runs_dir = ctx.plan, ctx.store, ctx.runs_dir
     base = plan.state_file.parent
     ctx.phase = "start-up"
     end_leftovers(plan)
+    # an empty window would only empty the published rows; --vars '{allow_shrink: true}' means it
+    if (
+        plan.to_run
+        and not plan.extra_vars.get("allow_shrink")
+        and raw_rows_in_window(database_file(plan.target, plan.adapter), plan.start, plan.end) == 0
+    ):
+        return nothing_to_build(ctx)
     store.save()
     print_plan(plan)
     unit_record = UnitTestRecord(base, plan.target, plan.selection)

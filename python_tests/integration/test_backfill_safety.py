@@ -56,3 +56,19 @@ def test_the_same_backfill_twice_runs_once(month_db: Path, tmp_path: Path) -> No
     assert "waiting up to 600 s" in waited.stdout
     assert "to run: 0" in waited.stdout  # planned again under the lease: nothing left to build
     assert _mart(db) == _mart(single) and len(_mart(single)) > 500
+
+
+def test_a_window_without_raw_rows_has_nothing_to_build(month_db: Path, tmp_path: Path) -> None:
+    """January 2022 is built; August 2021 has no raw rows: nothing runs, the mart is as it
+    was, exit 0."""
+    db = copy_db(month_db, tmp_path / "nba.duckdb")
+    built = _run(db, _args(tmp_path / "state.json"))
+    assert built.returncode == 0, (built.stdout + built.stderr)[-4000:]
+    before = _mart(db)
+    state_file = tmp_path / "empty" / "state.json"
+    empty = _run(db, [sys.executable, "-m", "driver", "backfill", "--start-date", "2021-08-01",
+                      "--end-date", "2021-08-31", "--state-file", str(state_file)])  # fmt: skip
+    assert empty.returncode == 0, (empty.stdout + empty.stderr)[-4000:]
+    assert "nothing to build: the raw tables hold no rows in 2021-08-01..2021-08-31" in empty.stdout
+    assert not (state_file.parent / "runs").exists()  # no dbt process ran
+    assert _mart(db) == before
