@@ -1,0 +1,179 @@
+"""`refresh`, `status --target` and `--days-back` without a real dbt build: the staleness view
+is a table of hand-written rows in a real DuckDB file, dbt is the fake one (python_tests/
+fake_dbt.py). The real ledger and view are tested in python_tests/integration/test_refresh.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import FAKE_DBT
+
+from driver import options
+from driver.backfill.chunks import Chunk
+from driver.backfill.refresh import DayState, date_runs, describe
+from driver.cli import main
+from driver.errors import UsageError
+
+FAKE = ["--dbt-executable", f"{sys.executable} {FAKE_DBT}"]
+D = dt.date.fromisoformat
+
+# game_date, state, reason, stale_tables, built_at
+ROWS = [
+    ("2022-01-01", "fresh", "", "", "2022-01-05 10:00:00"),
+    ("2022-01-02", "stale", "late play-by-play", "pbp: 2022-01-03 -> 2022-01-04", "2022-01-05"),
+    ("2022-01-03", "stale", "late play-by-play", "pbp: 2022-01-03 -> 2022-01-04", "2022-01-05"),
+    ("2022-01-04", "fresh", "", "", "2022-01-05 10:00:00"),
+    ("2022-01-05", "missing", "never built", "", None),
+    ("2022-01-06", "changed_logic", "logic change", "", "2022-01-05 10:00:00"),
+    ("2022-02-01", "stale", "box-score correction", "box: 2022-02-01 -> 2022-02-03", "2022-02-02"),
+]
+
+
+def write_view(db: Path, rows: list[tuple[str, str, str, str, str | None]]) -> None:
+    """nba_analytics.build_staleness as a table holding `rows` (the view's interface)."""
+    con = duckdb.connect(str(db))
+    con.execute("create schema if not exists nba_analytics")
+    con.execute(
+        "create or replace table nba_analytics.build_staleness (game_date date, state varchar, "
+        "reason varchar, stale_tables varchar, built_at timestamp, built_fingerprint varchar, "
+        "current_fingerprint varchar)"
+    )
+    for row in rows:
+        con.execute(
+            "insert into nba_analytics.build_staleness values (?, ?, ?, ?, ?, 'a', 'a')", row
+        )
+    con.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    database = tmp_path / "fake.duckdb"
+    write_view(database, ROWS)
+    monkeypatch.setenv("NBA_DUCKDB_PATH", str(database))
+    monkeypatch.setenv("FAKE_DBT_LOG", str(tmp_path / "calls.jsonl"))
+    monkeypatch.setenv("FAKE_DBT_STATE_DIR", str(tmp_path / "fake_state"))
+    for var in ("FAKE_DBT_FAIL", "FAKE_DBT_TRANSIENT_ONCE", "FAKE_DBT_SLEEP", "NBA_DBT_TARGET",
+                "FAKE_DBT_KILL_ONCE", "FAKE_DBT_UNIT_FAIL"):  # fmt: skip
+        monkeypatch.delenv(var, raising=False)
+    return database
+
+
+def builds(db: Path) -> list[tuple[str, str]]:
+    """The (start_date, end_date) of every fake `dbt build`."""
+    log = db.parent / "calls.jsonl"
+    found = []
+    for line in log.read_text().splitlines() if log.exists() else []:
+        entry = json.loads(line)
+        if entry["outcome"] != "started" and entry["command"] == "build":
+            found.append((entry["start"], entry["end"]))
+    return found
+
+
+def refresh(db: Path, *extra: str) -> int:
+    return main(["refresh", "--state-dir", str(db.parent / "state"), "--skip-validation", *FAKE,
+                 *extra])  # fmt: skip
+
+
+def test_dates_are_cut_into_runs_of_consecutive_days() -> None:
+    days = [D("2022-01-05"), D("2022-01-02"), D("2022-01-03"), D("2022-01-03"), D("2022-02-01")]
+    assert date_runs(days) == [
+        Chunk(D("2022-01-02"), D("2022-01-03")),
+        Chunk(D("2022-01-05"), D("2022-01-05")),
+        Chunk(D("2022-02-01"), D("2022-02-01")),
+    ]
+    assert date_runs([]) == []
+
+
+def test_days_are_grouped_by_reason_and_logic_changes_skipped_unless_asked() -> None:
+    rows = [DayState(D(r[0]), r[1], r[2], r[3], r[4]) for r in ROWS]
+    days, lines = describe(rows, include_logic=False)
+    assert days == [D(d) for d in ("2022-01-02", "2022-01-03", "2022-01-05", "2022-02-01")]
+    assert lines[0].startswith("  late play-by-play: 2 days [2022-01-02..2022-01-03]")
+    assert "pbp: 2022-01-03 -> 2022-01-04" in lines[0]
+    assert any(line.startswith("  never built: 1 day [2022-01-05]") for line in lines)
+    assert "skipped, logic change only: 1 day [2022-01-06]" in lines[-1]
+    days, lines = describe(rows, include_logic=True)
+    assert D("2022-01-06") in days and not any("skipped" in line for line in lines)
+
+
+def test_days_back_is_today_minus_n_to_today_and_checked() -> None:
+    today = D("2024-03-01")
+    assert options.days_back_window(3, today) == (D("2024-02-27"), today)
+    assert options.days_back_window(0, today) == (today, today)
+    with pytest.raises(UsageError, match="--days-back must be >= 0"):
+        options.days_back_window(-1, today)
+
+
+@pytest.mark.parametrize("command", ["refresh", "backfill"])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--days-back", "-1"], "--days-back must be >= 0"),
+        (["--days-back", "2", "--start-date", "2022-01-01"], "not both"),
+        (["--start-date", "2022-01-01"], "both --start-date and --end-date"),
+    ],
+)
+def test_bad_days_back_exits_2(
+    db: Path, command: str, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, *argv, "--dry-run", *FAKE]) == 2
+    assert message in capsys.readouterr().err
+    assert builds(db) == []
+
+
+def test_backfill_days_back_plans_today_minus_n_to_today(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    assert main(["backfill", "--days-back", "3", "--dry-run", *FAKE]) == 0
+    assert f"backfill {today - dt.timedelta(days=3)}..{today} " in capsys.readouterr().out
+
+
+def test_refresh_dry_run_lists_by_reason_and_builds_nothing(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert refresh(db, "--start-date", "2022-01-01", "--end-date", "2022-01-31", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "6 dates known, 2 fresh, 3 to build" in out
+    assert "2 chunk(s): 2022-01-02..2022-01-03, 2022-01-05..2022-01-05" in out
+    assert "dry run: nothing built" in out
+    assert builds(db) == [] and not (db.parent / "state").exists()
+
+
+def test_refresh_builds_each_run_of_out_of_date_dates_as_a_chunk(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert refresh(db, "--include-logic-changes") == 0
+    assert builds(db) == [
+        ("2022-01-02", "2022-01-03"),
+        ("2022-01-05", "2022-01-06"),
+        ("2022-02-01", "2022-02-01"),
+    ]
+    out = capsys.readouterr().out
+    assert "box-score correction: 1 day [2022-02-01]" in out
+    assert "chunks: 3 success, 0 failed" in out
+
+
+def test_nothing_out_of_date_runs_no_dbt(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_view(db, [r for r in ROWS if r[1] == "fresh"])
+    assert refresh(db, "--days-back", "3") == 0
+    assert "nothing to build" in capsys.readouterr().out
+    assert builds(db) == []
+
+
+def test_status_target_counts_dates_per_month(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", "--target", "dev"]) == 1  # some dates are out of date
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "target dev (duckdb), every date: 7 dates"
+    assert out[1].split() == ["month", "built", "stale", "logic", "changed", "missing", "last",
+                              "build"]  # fmt: skip
+    assert out[2].split()[:5] == ["2022-01", "2", "2", "1", "1"]
+    assert out[3].split()[:5] == ["2022-02", "0", "1", "0", "0"]
+    write_view(db, [r for r in ROWS if r[1] == "fresh"])
+    assert main(["status", "--start-date", "2022-01-01", "--end-date", "2022-01-31"]) == 0
+    assert "last build: 2022-01-05 10:00:00" in capsys.readouterr().out
