@@ -37,6 +37,28 @@ RUN_ID_ENV = "NBA_BACKFILL_RUN_ID"
 CHUNK_VARS: dict[str, object] = {"store_failures_as": "ephemeral"}
 
 
+def kept_for_inspection(result: DbtResult) -> list[str]:
+    """Relations (schema.name) that built but failed a test of theirs: with write-audit-
+    publish, the audit relation keeping the window's rows, while what depends on it (the
+    published table) was skipped. Read from the run's run_results and manifest."""
+    statuses = {
+        str(r.get("unique_id")): str(r.get("status", "")).lower()
+        for r in (result.run_results or {}).get("results", [])
+    }
+    nodes = dbt_results.manifest_nodes(result.run_dir)
+    kept: set[str] = set()
+    for uid, status in statuses.items():
+        if not uid.startswith("test.") or status not in ("fail", "error"):
+            continue
+        test = nodes.get(uid, {})
+        depends = (test.get("depends_on") or {}).get("nodes") or []
+        for model in [test.get("attached_node"), *depends]:
+            node = nodes.get(str(model), {})
+            if node.get("resource_type") == "model" and statuses.get(str(model)) == "success":
+                kept.add(f"{node.get('schema')}.{node.get('alias') or node.get('name')}")
+    return sorted(kept)
+
+
 def _nothing(*_: object) -> None:
     """The default event callback."""
 
@@ -130,6 +152,12 @@ class ChunkRunner:
                 error = f"dbt was killed by signal {result.killed_by}\n{error}"
             kind = classify([result.output, error])
             if not self.policy.should_retry(attempt, kind):
+                kept = kept_for_inspection(result)
+                if kept:
+                    error += (
+                        f"\nleft for inspection: {', '.join(kept)} (built, but failed its tests; "
+                        "what depends on it, the published table, was not changed)"
+                    )
                 self._finish(index, FAILED, seconds, error=error, result=result)
                 return FAILED
             wait = self.policy.backoff(attempt)

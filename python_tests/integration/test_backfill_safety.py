@@ -72,3 +72,32 @@ def test_a_window_without_raw_rows_has_nothing_to_build(month_db: Path, tmp_path
     assert "nothing to build: the raw tables hold no rows in 2021-08-01..2021-08-31" in empty.stdout
     assert not (state_file.parent / "runs").exists()  # no dbt process ran
     assert _mart(db) == before
+
+
+def test_a_failed_audit_names_the_relation_left_for_inspection(
+    month_db: Path, tmp_path: Path
+) -> None:
+    """A 999-point line fails the audit of its chunk: the chunk fails, the mart is not
+    published for it, and the run's output, its report and `status` name the audit relation."""
+    db = copy_db(month_db, tmp_path / "nba.duckdb")
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update nba_raw.nbac_gamebook_player_stats set points = 999 where game_date = "
+            "'2022-01-10' and player_lookup = (select min(player_lookup) from "
+            "nba_raw.nbac_gamebook_player_stats where game_date = '2022-01-10' "
+            "and player_status = 'active')"
+        )
+    state_file = tmp_path / "bf" / "state.json"
+    failed = _run(db, _args(state_file, "--max-attempts", "1"))
+    assert failed.returncode == 1, (failed.stdout + failed.stderr)[-4000:]
+    named = "left for inspection: nba_audit.player_game_summary__audit"
+    assert named in failed.stdout
+    report = next(state_file.parent.glob("run_*.json")).read_text()
+    assert named in report
+    status = _run(db, [sys.executable, "-m", "driver", "status", "--state-file", str(state_file)])
+    assert status.returncode == 1 and named in status.stdout
+    with duckdb.connect(str(db), read_only=True) as con:
+        kept = con.execute(
+            "select count(*) from nba_audit.player_game_summary__audit where points = 999"
+        ).fetchone()
+    assert kept == (1,)

@@ -522,3 +522,31 @@ def test_a_second_run_on_the_same_database_exits_3_or_waits(fake: Path) -> None:
     assert first.wait(timeout=60) == 0
     assert waited.returncode == 0, waited.stdout + waited.stderr
     assert "waiting up to 60 s for run" in waited.stdout
+
+
+def test_a_model_that_built_but_failed_its_tests_is_named_for_inspection(
+    tmp_path: Path,
+) -> None:
+    """Write-audit-publish: the audited model built, its test failed, the publishing model
+    was skipped: the audited relation is what the failure leaves to look at."""
+    from driver.backfill.runner import kept_for_inspection
+    from driver.dbt.invoke import DbtResult
+
+    (tmp_path / "target").mkdir()
+    audit, mart, test = "model.p.m__audit", "model.p.m", "test.p.range_check"
+    nodes = {
+        audit: {"resource_type": "model", "schema": "audit", "name": "m__audit"},
+        mart: {"resource_type": "model", "schema": "marts", "name": "m"},
+        test: {"resource_type": "test", "attached_node": audit,
+               "depends_on": {"nodes": [audit]}},
+    }  # fmt: skip
+    (tmp_path / "target" / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+    results = [
+        {"unique_id": audit, "status": "success"},
+        {"unique_id": test, "status": "fail"},
+        {"unique_id": mart, "status": "skipped"},
+    ]
+    result = DbtResult(1, "", {"results": results}, run_dir=tmp_path)
+    assert kept_for_inspection(result) == ["audit.m__audit"]
+    results[1]["status"] = "pass"
+    assert kept_for_inspection(result) == []
