@@ -4,6 +4,7 @@ equals a single run's."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -101,3 +102,26 @@ def test_a_failed_audit_names_the_relation_left_for_inspection(
             "select count(*) from nba_audit.player_game_summary__audit where points = 999"
         ).fetchone()
     assert kept == (1,)
+
+
+def test_sigterm_during_the_validation_ends_dbt_test_and_frees_the_database(
+    month_db: Path, tmp_path: Path
+) -> None:
+    """Both chunks built, `dbt test` validating the window: SIGTERM ends it (it would hold
+    DuckDB's lock), writes state and report, exits 143 with one line."""
+    db = copy_db(month_db, tmp_path / "nba.duckdb")
+    state_file = tmp_path / "bf" / "state.json"
+    proc = subprocess.Popen(_args(state_file), cwd=PROJECT_DIR, env=duckdb_env(db),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 600
+    while not list(state_file.parent.glob("runs/*/validation/dbt_output.log")):
+        assert proc.poll() is None and time.monotonic() < deadline, "no validation started"
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, (out + err)[-4000:]
+    assert "Traceback" not in out + err
+    assert "SIGTERM during the validation: stopped; chunks 2 success" in err
+    assert len(list(state_file.parent.glob("run_*.json"))) == 1
+    with duckdb.connect(str(db)) as con:  # read-write: no dbt process holds the file
+        assert con.execute(f"select count(*) from {MART}").fetchone() != (0,)
