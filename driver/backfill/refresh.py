@@ -24,6 +24,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -354,11 +355,18 @@ def run(args: argparse.Namespace) -> int:
     window = options.optional_window(args)
     adapter = options.target_adapter(args)
     workers_for(adapter, args.workers)  # checked before anything is read
-    try:
-        rows = read_or_create(args, adapter, window)
-    except LeaseBusy as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return EXIT_LEASE_HELD
+    if args.wait < 0:
+        raise UsageError(f"--wait must be >= 0 seconds, got {args.wait}")
+    deadline = time.monotonic() + args.wait
+    while True:  # a DuckDB file being written cannot be read: wait like for the lease
+        try:
+            rows = read_or_create(args, adapter, window)
+            break
+        except LeaseBusy as exc:
+            if time.monotonic() >= deadline:
+                sys.stderr.write(f"error: {exc}; retry later or give --wait SECONDS\n")
+                return EXIT_LEASE_HELD
+            time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
     days, lines = describe(rows, args.include_logic_changes)
     fresh = sum(d.state == FRESH for d in rows)
     out = sys.stdout

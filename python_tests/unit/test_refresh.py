@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -177,3 +178,23 @@ def test_status_target_counts_dates_per_month(db: Path, capsys: pytest.CaptureFi
     write_view(db, [r for r in ROWS if r[1] == "fresh"])
     assert main(["status", "--start-date", "2022-01-01", "--end-date", "2022-01-31"]) == 0
     assert "last build: 2022-01-05 10:00:00" in capsys.readouterr().out
+
+
+def test_a_database_being_written_exits_3_or_is_waited_for(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('held', flush=True); time.sleep(3)", str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        assert refresh(db, "--dry-run") == 3
+        assert "give --wait SECONDS" in capsys.readouterr().err
+        assert refresh(db, "--dry-run", "--wait", "30") == 0  # read once the writer is gone
+        assert "dry run: nothing built" in capsys.readouterr().out
+    finally:
+        holder.kill()
+        holder.wait()
