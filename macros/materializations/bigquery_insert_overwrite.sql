@@ -6,7 +6,9 @@
     adapter's own macro. A partition of the window is then replaced even when the new result
     has no rows for it. Keeping the window out of config() keeps the parsed project the same
     for every window. Without a window (all raw data) the partitions stay none: dbt's dynamic
-    insert_overwrite replaces the partitions the build produces. -#}
+    insert_overwrite replaces the partitions the build produces. Both models of
+    write-audit-publish (models/marts/) use it: parallel chunks write disjoint partitions of
+    the audit relation, and the mart's publish is one MERGE of the window's partitions. -#}
 {% macro bq_generate_incremental_insert_overwrite_build_sql(
     tmp_relation, target_relation, sql, unique_key, partition_by, partitions, dest_columns,
     tmp_relation_exists, copy_partitions

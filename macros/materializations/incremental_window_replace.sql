@@ -2,7 +2,11 @@
     the target, then insert the new rows. Unlike delete+insert on a unique key, a day that now
     has no rows is emptied too. The window is read here, at run time (vars start_date /
     end_date, macros/window.sql), not from a config, so the parsed project does not depend on
-    it. Without a window the new rows' dates are replaced. -#}
+    it. Without a window the new rows' dates are replaced.
+    dbt-duckdb's incremental materialization runs the delete and the insert as one statement
+    call between its BEGIN and COMMIT (visible in dbt.log), so the write is one transaction:
+    a reader sees the old window or the new one. Used by the audit model and by the mart's
+    publish step (write-audit-publish, models/marts/). -#}
 {% macro get_incremental_window_replace_sql(arg_dict) -%}
     {%- set target = arg_dict["target_relation"] -%}
     {%- set source = arg_dict["temp_relation"] -%}
