@@ -6,7 +6,7 @@
           where: __window__          (the build window on game_date)
 
     The relation itself is tested_relation(relation)'s (macros/wap/published_relation.sql):
-    outside `dbt build` the tests of the audit model read the published mart.
+    under `dbt test` the tests of the audit model read the published mart.
     Otherwise identical to dbt's default__get_where_subquery. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set relation = tested_relation(relation) -%}

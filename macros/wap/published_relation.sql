@@ -22,12 +22,13 @@
         database=nodes[0].database, schema=nodes[0].schema, identifier=nodes[0].alias)) }}
 {%- endmacro %}
 
-{#- The relation the running data test should read: under `dbt build` the tested model's
-    own (for the audit model: its tests decide whether the window is published); under any
-    other command (`dbt test`, `python -m driver validate`) the relation the model publishes
-    to, when it names one and that exists, so a validation checks what users read. -#}
+{#- The relation the running data test should read: under `dbt test` (and so
+    `python -m driver validate`) the relation the tested model publishes to, when it names
+    one and that exists, so a validation checks what users read; under any other command
+    (`dbt build`, `dbt retry` of a build) the tested model's own: for the audit model, its
+    tests decide whether the window is published. -#}
 {% macro tested_relation(relation) -%}
-    {%- if not execute or flags.WHICH == 'build' -%}
+    {%- if not execute or flags.WHICH != 'test' -%}
         {{ return(relation) }}
     {%- endif -%}
     {%- set published_by = wap_published_by() -%}

@@ -8,8 +8,9 @@
     var allow_shrink: true turns the failure into a warning (the rows are still stored), for
     a source that really withdrew data.
     The published relation is found at run time (macros/wap/published_relation.sql), not with
-    ref(). On the first build (no published relation yet) nothing can shrink. Outside `dbt build` `model` is the published relation itself
-    (tested_relation): nothing to compare, the test passes. -#}
+    ref(). On the first build (no published relation yet) nothing can shrink. Under
+    `dbt test` `model` is the published relation itself (tested_relation): nothing to
+    compare, the test passes. -#}
 {% test no_window_shrink(model, max_shrink_pct=var('shrink_max_pct', 2)) %}
     {{ config(severity=('warn' if var('allow_shrink', false) else 'error')) }}
     {%- set published = none -%}
