@@ -34,13 +34,20 @@ from driver import options
 from driver.backfill.chunks import Chunk
 from driver.backfill.lease import EXIT_LEASE_HELD, database_file
 from driver.backfill.plan import UnitTests, workers_for
-from driver.errors import EXIT_OK, UsageError
+from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.project import DEFAULT_SELECTION
 
 SCHEMA = "nba_analytics"
 VIEW = "build_staleness"
-# What creates the view when it is missing (the ledger table and the view on it; no mart build).
-VIEW_SELECTION = ["build_ledger", "build_staleness"]
+# What creates the view when it is missing: the ledger table (bootstrapped empty: nothing says
+# what an existing mart was built from, so every date shows as missing) and the view on it.
+LEDGER_BOOTSTRAP: tuple[list[str], dict[str, object]] = (
+    ["build_ledger", VIEW],
+    {"ledger_bootstrap": True},
+)
+# The view bakes in the project's fingerprint when it is created: re-created before reading
+# when logic changes matter (--include-logic-changes); a build re-creates it too.
+VIEW_ONLY: tuple[list[str], dict[str, object]] = ([VIEW], {})
 MISSING, STALE, CHANGED_LOGIC, FRESH = "missing", "stale", "changed_logic", "fresh"
 STATES = (MISSING, STALE, CHANGED_LOGIC, FRESH)
 COLUMNS = ("game_date", "state", "reason", "stale_tables", "built_at")
@@ -92,6 +99,10 @@ def _query(window: tuple[dt.date, dt.date] | None) -> str:
 
 class ViewMissing(Exception):
     """The staleness view does not exist on the target yet."""
+
+
+class ViewFailed(Exception):
+    """The dbt run that creates the view failed (exit 1)."""
 
 
 def _read_duckdb(path: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -152,24 +163,27 @@ def read_view(target: str, adapter: str, window: tuple[dt.date, dt.date] | None)
     return [day_state(r) for r in rows]
 
 
-def create_view(target: str, dbt_command: list[str]) -> None:
-    """`dbt run` of the ledger and the staleness view (nothing else), when the view is missing."""
-    from driver.dbt.invoke import run_dbt
+def create_view(
+    target: str, dbt_command: list[str], what: tuple[list[str], dict[str, object]], why: str
+) -> None:
+    """`dbt run --select <what>` (the view, or the bootstrapped ledger and the view; never the
+    mart)."""
+    from driver.dbt.invoke import run_dbt, window_vars
 
+    selection, dbt_vars = what
     run_dir = Path(tempfile.mkdtemp(prefix="nba-refresh-"))
-    sys.stdout.write(
-        f"{SCHEMA}.{VIEW} not found on {target}: dbt run --select {' '.join(VIEW_SELECTION)}\n"
-    )
+    sys.stdout.write(f"{why}: dbt run --select {' '.join(selection)}\n")
     sys.stdout.flush()
     result = run_dbt(
-        ["run", "--select", *VIEW_SELECTION],
+        ["run", "--select", *selection],
         target=target,
         run_dir=run_dir,
+        vars_json=window_vars(None, None, dbt_vars) if dbt_vars else None,
         dbt_command=dbt_command,
     )
     if not result.ok:
-        tail = "\n".join(result.log_text().splitlines()[-20:])
-        raise UsageError(f"could not create {SCHEMA}.{VIEW} (dbt run in {run_dir}):\n{tail}")
+        tail = "\n".join(result.output.splitlines()[-20:])
+        raise ViewFailed(f"dbt run --select {' '.join(selection)} failed (in {run_dir}):\n{tail}")
 
 
 def date_runs(days: Iterable[dt.date]) -> list[Chunk]:
@@ -336,15 +350,23 @@ def build(args: argparse.Namespace, runs: list[Chunk], adapter: str) -> int:
 def read_or_create(
     args: argparse.Namespace, adapter: str, window: tuple[dt.date, dt.date] | None
 ) -> list[DayState]:
-    """The view's rows; the view is created first (dbt run) if it does not exist yet."""
+    """The view's rows. A missing view is created first (with the ledger, bootstrapped); with
+    --include-logic-changes the view is re-created first (it holds the fingerprint of the
+    project that created it, so a logic change since then shows only after that)."""
+    dbt_command = options.dbt_command(args)
     try:
-        return read_view(args.target, adapter, window)
+        rows = read_view(args.target, adapter, window)
     except ViewMissing:
-        create_view(args.target, options.dbt_command(args))
-    try:
-        return read_view(args.target, adapter, window)
-    except ViewMissing:
-        raise UsageError(f"{SCHEMA}.{VIEW} still missing on {args.target} after dbt run") from None
+        why = f"{SCHEMA}.{VIEW} not found on {args.target}"
+        create_view(args.target, dbt_command, LEDGER_BOOTSTRAP, why)
+        try:
+            return read_view(args.target, adapter, window)
+        except ViewMissing:
+            raise ViewFailed(f"{SCHEMA}.{VIEW} still missing after dbt run") from None
+    if not args.include_logic_changes:
+        return rows
+    create_view(args.target, dbt_command, VIEW_ONLY, "--include-logic-changes")
+    return read_view(args.target, adapter, window)
 
 
 def _span(window: tuple[dt.date, dt.date] | None) -> str:
@@ -362,6 +384,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             rows = read_or_create(args, adapter, window)
             break
+        except ViewFailed as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return EXIT_FAILED
         except LeaseBusy as exc:
             if time.monotonic() >= deadline:
                 sys.stderr.write(f"error: {exc}; retry later or give --wait SECONDS\n")

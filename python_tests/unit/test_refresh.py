@@ -198,3 +198,34 @@ def test_a_database_being_written_exits_3_or_is_waited_for(
     finally:
         holder.kill()
         holder.wait()
+
+
+def dbt_runs(db: Path) -> list[list[str]]:
+    log = db.parent / "calls.jsonl"
+    entries = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return [e["argv"] for e in entries if e["command"] == "run" and e["outcome"] != "started"]
+
+
+def selected(argv: list[str]) -> list[str]:
+    """The dbt selection of a dbt command line (the arguments after --select)."""
+    rest = argv[argv.index("--select") + 1 :]
+    return rest[: next((i for i, a in enumerate(rest) if a.startswith("-")), len(rest))]
+
+
+def test_a_missing_view_is_created_with_an_empty_ledger_never_a_mart_build(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with duckdb.connect(str(db)) as con:
+        con.execute("drop table nba_analytics.build_staleness")
+    assert refresh(db, "--dry-run") == 1  # the fake dbt creates nothing: still missing
+    assert "still missing after dbt run" in capsys.readouterr().err
+    (argv,) = dbt_runs(db)
+    assert selected(argv) == ["build_ledger", "build_staleness"]
+    assert json.loads(argv[argv.index("--vars") + 1]) == {"ledger_bootstrap": True}
+    assert builds(db) == []
+
+
+def test_logic_changes_recreate_the_view_before_it_is_read(db: Path) -> None:
+    assert refresh(db, "--dry-run", "--include-logic-changes") == 0
+    (argv,) = dbt_runs(db)
+    assert selected(argv) == ["build_staleness"] and "--vars" not in argv
