@@ -40,8 +40,10 @@ from driver import options
 from driver.backfill import progress as prog
 from driver.backfill.chunks import UNITS
 from driver.backfill.lease import (
+    BIGQUERY,
     EXIT_LEASE_HELD,
     LeaseHeld,
+    bigquery_lease,
     check_database,
     database_file,
     duckdb_lease,
@@ -490,6 +492,10 @@ def check_paths(plan: Plan) -> None:
 @contextmanager
 def target_lease(plan: Plan, run_id: str, wait: float) -> Iterator[None]:
     """Hold the target's lease for the block (DuckDB: <database>.lease); LeaseHeld if not."""
+    if plan.adapter == BIGQUERY:
+        with bigquery_lease(plan.target, run_id, wait):
+            yield
+        return
     database = database_file(plan.target, plan.adapter)
     if database is None:
         yield

@@ -10,8 +10,10 @@ can say who holds it; a record left by a holder that is gone is taken over with 
 The file is emptied, never removed, on release (removing it would let a waiter lock the
 removed file while a third process locks a new one).
 
-BigQuery: no lease yet (see README, "Exit codes"): runs on one BigQuery target are not
-serialised by the driver.
+BigQuery: a row of nba_monitoring.build_leases per dataset written (project.dataset of the
+target), taken with a conditional MERGE (driver.warehouse.bigquery.BigQueryLease), renewed
+every BIGQUERY_LEASE_TTL / 4 seconds while the run lasts and deleted at its end; a holder
+that dies stops renewing and its lease lapses after BIGQUERY_LEASE_TTL seconds.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +34,8 @@ from driver.project import PROJECT_DIR, profile_setting
 
 EXIT_LEASE_HELD = 3
 DUCKDB = "duckdb"
+BIGQUERY = "bigquery"
+BIGQUERY_LEASE_TTL = 600  # seconds a BigQuery lease lasts unless renewed
 
 
 class LeaseHeld(Exception):
@@ -171,3 +176,60 @@ def duckdb_lease(database: Path, run_id: str, since: str, wait: float = 0.0) -> 
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def bigquery_lease(
+    target: str, run_id: str, wait: float = 0.0, ttl: int = BIGQUERY_LEASE_TTL
+) -> Iterator[str]:
+    """Hold the BigQuery lease of `target`'s dataset for the block, renewed in a thread;
+    LeaseHeld after `wait` seconds if another run holds it. Yields the leased key."""
+    from driver.warehouse.bigquery import BigQueryLease, client_for_target
+
+    client = client_for_target(target)
+    dataset = profile_setting(target, "dataset") or profile_setting(target, "schema") or ""
+    key = f"{client.project}.{dataset}"
+    holder = f"{socket.gethostname()} pid {os.getpid()}"
+    lease = BigQueryLease(client, key, run_id, holder, ttl)
+    lease.ensure_table()
+    deadline = time.monotonic() + max(0.0, wait)
+    announced = False
+    while True:
+        taken, before = lease.try_acquire()
+        if taken:
+            break
+        now = lease.current() or {}
+        who = f"run {now.get('run_id')} ({now.get('holder')}, since {now.get('acquired_at')})"
+        if time.monotonic() >= deadline:
+            raise LeaseHeld(
+                f"{key} is being written by {who}; lease row in "
+                f"nba_monitoring.build_leases. Wait for it, or pass --wait SECONDS"
+            )
+        if not announced:
+            sys.stdout.write(f"waiting up to {wait:.0f} s for {who}\n")
+            sys.stdout.flush()
+            announced = True
+        time.sleep(5.0)
+    if before and before.get("expired") and before.get("run_id") != run_id:
+        sys.stdout.write(
+            f"note: took over the expired lease of run {before.get('run_id')} "
+            f"({before.get('holder')}, expired {before.get('expires_at')})\n"
+        )
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(ttl / 4):
+            try:
+                if not lease.renew():
+                    sys.stderr.write(f"WARNING: the lease of {key} is no longer this run's\n")
+            except Exception as exc:  # noqa: BLE001 - a failed renewal is retried next beat
+                sys.stderr.write(f"WARNING: renewing the lease of {key} failed: {exc}\n")
+
+    renewer = threading.Thread(target=renew, name="lease-renewal", daemon=True)
+    renewer.start()
+    try:
+        yield key
+    finally:
+        stop.set()
+        renewer.join(timeout=5)
+        lease.release()

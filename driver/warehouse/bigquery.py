@@ -181,3 +181,88 @@ def dry_run_bytes(client: bigquery.Client, sql: str) -> int:
     job_config = bigquery.QueryJobConfig(dry_run=True, use_query_cache=False)
     job = client.query(sql, job_config=job_config)
     return int(job.total_bytes_processed or 0)
+
+
+LEASE_DATASET = "nba_monitoring"
+LEASE_TABLE = "build_leases"
+LEASE_COLUMNS = {  # one row per leased key; expires_at lapses unless the holder renews it
+    "target": "STRING",
+    "holder": "STRING",
+    "run_id": "STRING",
+    "acquired_at": "TIMESTAMP",
+    "expires_at": "TIMESTAMP",
+}
+
+
+class BigQueryLease:
+    """One writer per key (a dataset the backfill writes) through a row of
+    nba_monitoring.build_leases, taken with one conditional MERGE (a row that is missing or
+    expired becomes ours; BigQuery runs DML on one table one statement at a time), renewed by
+    `renew` before it expires, deleted by `release`. A holder that dies stops renewing: its
+    lease lapses after `ttl_seconds`."""
+
+    def __init__(
+        self, client: bigquery.Client, key: str, run_id: str, holder: str, ttl_seconds: int
+    ) -> None:
+        self.client, self.key, self.run_id, self.holder = client, key, run_id, holder
+        self.ttl_seconds = ttl_seconds
+        self.table = f"`{client.project}.{LEASE_DATASET}.{LEASE_TABLE}`"
+
+    def _query(self, sql: str, **params: Any) -> list[Any]:
+        types = {str: "STRING", int: "INT64"}
+        config = bigquery.QueryJobConfig(
+            query_parameters=[
+                bigquery.ScalarQueryParameter(name, types[type(value)], value)
+                for name, value in params.items()
+            ]
+        )
+        return list(self.client.query(sql, job_config=config).result())
+
+    def ensure_table(self) -> None:
+        dataset = bigquery.Dataset(bigquery.DatasetReference(self.client.project, LEASE_DATASET))
+        if self.client.location:
+            dataset.location = self.client.location
+        self.client.create_dataset(dataset, exists_ok=True)
+        table = bigquery.Table(dataset.table(LEASE_TABLE), schema=contract_schema(LEASE_COLUMNS))
+        self.client.create_table(table, exists_ok=True)
+
+    def current(self) -> dict[str, Any] | None:
+        """The key's lease row (expired or not), or None."""
+        rows = self._query(
+            f"select holder, run_id, acquired_at, expires_at, "
+            f"expires_at < current_timestamp() as expired from {self.table} where target = @key",
+            key=self.key,
+        )
+        return dict(rows[0].items()) if rows else None
+
+    def try_acquire(self) -> tuple[bool, dict[str, Any] | None]:
+        """(taken, the lease row before): taken when the row was missing, expired or ours."""
+        before = self.current()
+        self._query(
+            f"merge {self.table} l using (select @key as target) s on l.target = s.target "
+            "when matched and (l.expires_at < current_timestamp() or l.run_id = @run_id) then "
+            "update set holder = @holder, run_id = @run_id, acquired_at = current_timestamp(), "
+            "expires_at = timestamp_add(current_timestamp(), interval @ttl second) "
+            "when not matched then insert (target, holder, run_id, acquired_at, expires_at) "
+            "values (@key, @holder, @run_id, current_timestamp(), "
+            "timestamp_add(current_timestamp(), interval @ttl second))",
+            key=self.key, holder=self.holder, run_id=self.run_id, ttl=self.ttl_seconds,
+        )  # fmt: skip
+        now = self.current()
+        return (now is not None and now["run_id"] == self.run_id), before
+
+    def renew(self) -> bool:
+        """Push the expiry out by ttl_seconds; False if the lease is no longer ours."""
+        self._query(
+            f"update {self.table} set expires_at = timestamp_add(current_timestamp(), "
+            "interval @ttl second) where target = @key and run_id = @run_id",
+            key=self.key, run_id=self.run_id, ttl=self.ttl_seconds,
+        )  # fmt: skip
+        now = self.current()
+        return now is not None and now["run_id"] == self.run_id
+
+    def release(self) -> None:
+        self._query(
+            f"delete from {self.table} where target = @key and run_id = @run_id",
+            key=self.key, run_id=self.run_id,
+        )  # fmt: skip

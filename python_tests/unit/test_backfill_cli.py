@@ -11,11 +11,14 @@ import subprocess
 import sys
 import time
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from conftest import FAKE_DBT
 
+from driver.backfill import command as backfill_command
 from driver.backfill.state import FAILED, PENDING, RUNNING, SUCCESS, read_state, write_state
 from driver.cli import main
 from driver.dbt.results import shared_relations
@@ -23,6 +26,11 @@ from driver.project import PROJECT_DIR
 
 WINDOW = ["--start-date", "2022-01-01", "--end-date", "2022-01-31"]
 FAKE = ["--dbt-executable", f"{sys.executable} {FAKE_DBT}"]
+
+
+@contextmanager
+def _no_lease(*_: object) -> Iterator[None]:
+    yield
 
 
 @pytest.fixture
@@ -33,6 +41,8 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     database.parent.mkdir()
     database.touch()
     monkeypatch.setenv("NBA_DUCKDB_PATH", str(database))
+    # BigQuery targets here are never reached (the fake dbt builds): no lease row to take
+    monkeypatch.setattr(backfill_command, "bigquery_lease", _no_lease)
     monkeypatch.setenv("FAKE_DBT_LOG", str(tmp_path / "calls.jsonl"))
     monkeypatch.setenv("FAKE_DBT_STATE_DIR", str(tmp_path / "fake_state"))
     for var in (
@@ -408,6 +418,8 @@ def test_missing_duckdb_database_exits_2_before_any_chunk_and_creates_none(
 ) -> None:  # fmt: skip
     database = tmp_path / ("typo" if missing == "directory" else "db") / "other.duckdb"
     monkeypatch.setenv("NBA_DUCKDB_PATH", str(database))
+    # BigQuery targets here are never reached (the fake dbt builds): no lease row to take
+    monkeypatch.setattr(backfill_command, "bigquery_lease", _no_lease)
     assert backfill(fake) == 2
     err = capsys.readouterr().err
     assert str(database) in err and ("does not exist" in err)
