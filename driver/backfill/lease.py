@@ -184,6 +184,8 @@ def bigquery_lease(
 ) -> Iterator[str]:
     """Hold the BigQuery lease of `target`'s dataset for the block, renewed in a thread;
     LeaseHeld after `wait` seconds if another run holds it. Yields the leased key."""
+    from google.api_core.exceptions import GoogleAPIError
+
     from driver.warehouse.bigquery import BigQueryLease, client_for_target
 
     client = client_for_target(target)
@@ -191,11 +193,17 @@ def bigquery_lease(
     key = f"{client.project}.{dataset}"
     holder = f"{socket.gethostname()} pid {os.getpid()}"
     lease = BigQueryLease(client, key, run_id, holder, ttl)
-    lease.ensure_table()
     deadline = time.monotonic() + max(0.0, wait)
     announced = False
     while True:
-        taken, before = lease.try_acquire()
+        try:
+            lease.ensure_table()
+            taken, before = lease.try_acquire()
+        except GoogleAPIError as exc:
+            raise UsageError(
+                f"cannot take the lease of {key} in {client.project}.nba_monitoring."
+                f"build_leases (the account needs to create and write that table): {exc}"
+            ) from None
         if taken:
             break
         now = lease.current() or {}
