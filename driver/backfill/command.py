@@ -486,6 +486,9 @@ def check_paths(plan: Plan) -> None:
     """Before anything is written: the state path is not a directory, the database exists."""
     if plan.state_file.is_dir():
         raise UsageError(f"--state-file {plan.state_file} is a directory; give a file path")
+    blocking = [p for p in plan.state_file.parents if p.exists() and not p.is_dir()]
+    if blocking:
+        raise UsageError(f"--state-file {plan.state_file}: {blocking[0]} is not a directory")
     check_database(plan.target, plan.adapter)
 
 

@@ -403,6 +403,10 @@ def test_state_path_a_directory_or_malformed_exits_2_naming_it(
     fake.mkdir()
     assert main(["backfill", *WINDOW, "--state-file", str(fake), *FAKE]) == 2
     assert f"{fake} is a directory" in capsys.readouterr().err
+    under_a_file = fake.parent / "calls.jsonl" / "state.json"
+    (fake.parent / "calls.jsonl").touch()
+    assert backfill(fake, "--no-resume", "--state-file", str(under_a_file)) == 2
+    assert "calls.jsonl is not a directory" in capsys.readouterr().err
     bad = fake / "state.json"
     bad.write_text(json.dumps({"chunks": [{"start": "2022-01-01", "status": "done"}]}))
     assert backfill(fake) == 2
