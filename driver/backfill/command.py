@@ -534,43 +534,47 @@ def finish_interrupted(ctx: RunContext, signum: int) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    plan = make_plan(args)
-    if args.wait < 0:
-        raise UsageError(f"--wait must be >= 0 seconds, got {args.wait}")
-    cancel = threading.Event()
-    guard = SignalGuard(cancel)
+    guard = SignalGuard(threading.Event())
     with guard.installed():
-        if args.dry_run:
-            try:
-                return dry_run(plan)
-            except Interrupted as exc:
-                sys.stderr.write(f"{exc}: dry run stopped; nothing written\n")
-                return exc.code
-        check_paths(plan)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + f"_{os.getpid()}"
-        args.run_id = stamp
         try:
-            with target_lease(plan, stamp, args.wait):
-                # planned again under the lease: a run we waited for may have built chunks
-                plan = make_plan(args)
-                base = plan.state_file.parent
-                ctx = RunContext(
-                    plan=plan,
-                    store=StateStore(plan.state_file, plan.state),
-                    run_id=stamp,
-                    runs_dir=base / "runs" / f"{plan.state_file.stem}_{stamp}",
-                    report_path=base / f"run_{stamp}.json",
-                )
-                try:
-                    return run_leased(ctx, args, guard)
-                except Interrupted as exc:
-                    return finish_interrupted(ctx, exc.signum)
+            return plan_and_run(args, guard)
         except LeaseHeld as exc:
             sys.stderr.write(f"error: {exc}\n")
             return EXIT_LEASE_HELD
         except Interrupted as exc:  # before the run began: nothing written
             sys.stderr.write(f"{exc} before the run began: nothing run or written\n")
             return exc.code
+
+
+def plan_and_run(args: argparse.Namespace, guard: SignalGuard) -> int:
+    """Plan, check the paths, take the target's lease and run (signals already guarded)."""
+    plan = make_plan(args)
+    if args.wait < 0:
+        raise UsageError(f"--wait must be >= 0 seconds, got {args.wait}")
+    if args.dry_run:
+        try:
+            return dry_run(plan)
+        except Interrupted as exc:
+            sys.stderr.write(f"{exc}: dry run stopped; nothing written\n")
+            return exc.code
+    check_paths(plan)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + f"_{os.getpid()}"
+    args.run_id = stamp
+    with target_lease(plan, stamp, args.wait):
+        # planned again under the lease: a run we waited for may have built chunks
+        plan = make_plan(args)
+        base = plan.state_file.parent
+        ctx = RunContext(
+            plan=plan,
+            store=StateStore(plan.state_file, plan.state),
+            run_id=stamp,
+            runs_dir=base / "runs" / f"{plan.state_file.stem}_{stamp}",
+            report_path=base / f"run_{stamp}.json",
+        )
+        try:
+            return run_leased(ctx, args, guard)
+        except Interrupted as exc:
+            return finish_interrupted(ctx, exc.signum)
 
 
 def nothing_to_build(ctx: RunContext) -> int:
