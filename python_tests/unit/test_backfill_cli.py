@@ -470,11 +470,12 @@ def _wait_for_call(fake: Path, command: str, timeout: float = 60) -> dict:
 
 
 def _alive(pid: int) -> bool:
+    """Process `pid` exists and is not a zombie."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
         return False
-    return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -566,3 +567,26 @@ def test_a_model_that_built_but_failed_its_tests_is_named_for_inspection(
     assert kept_for_inspection(result) == ["audit.m__audit"]
     results[1]["status"] = "pass"
     assert kept_for_inspection(result) == []
+
+
+def test_after_kill_9_the_resume_ends_the_leftover_dbt_of_that_run_only(
+    fake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The driver dies by SIGKILL; its dbt (own process group) goes on. The resume proves the
+    process is that run's (pid, start time, NBA_BACKFILL_RUN_ID) and ends it first."""
+    proc = _start_driver(fake, "--skip-validation")
+    dbt = _wait_for_call(fake, "build")
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert _alive(dbt["pid"])  # the leftover
+    state = read_state(fake / "state.json")
+    assert state is not None and state.chunks[0].status == RUNNING
+    assert state.chunks[0].pid == dbt["pid"] and state.chunks[0].run_id
+    environ = Path(f"/proc/{dbt['pid']}/environ").read_bytes()
+    assert f"NBA_BACKFILL_RUN_ID={state.chunks[0].run_id}".encode() in environ
+    assert backfill(fake, "--chunk-days", "15") == 0
+    assert f"ended leftover dbt process {dbt['pid']}" in capsys.readouterr().out
+    deadline = time.monotonic() + 10
+    while _alive(dbt["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(dbt["pid"])
