@@ -81,6 +81,14 @@ TARGETS = {  # name: (limit, "max" = value must be <= limit, "min" = value must 
     "peak_rss_mb": (2048.0, "max"),
     "one_day_refresh_s": (8.0, "max"),
 }
+# Scale curve: the last N seasons up to this day, one command each; its goals at 20 seasons.
+SCALE_SEASONS: tuple[int, ...] = (1, 3, 10, 20)
+SCALE_LAST_DAY = dt.date(2024, 6, 30)
+SCALE_LIMITS = {"seconds": 60.0, "peak_rss_mb": 2048.0}
+SCALE_PNG = PROJECT_DIR / "docs" / "img" / "scale_curve.png"
+# The parts of the bench (--only picks some); the first five share one built history.
+CORE_PARTS = ("set_based", "floor", "per_day", "microbatch", "refresh")
+PARTS = (*CORE_PARTS, "scale", "forced", "default")
 MICROBATCH_CONFIG = """{{
     config(
         materialized='incremental',
@@ -218,6 +226,8 @@ class Config:
     season_chunks: bool
     smoke: bool
     raw_dir_override: Path | None = None
+    only: tuple[str, ...] = PARTS
+    scale_seasons: tuple[int, ...] = SCALE_SEASONS
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
 
     @property
@@ -889,6 +899,214 @@ def bench_refresh(
     return out
 
 
+# ------------------------------------------------------------------ scale curve and chunking
+
+
+def season_range(seasons: int) -> tuple[dt.date, dt.date]:
+    """The last `seasons` NBA seasons up to SCALE_LAST_DAY: October 1 to June 30."""
+    return dt.date(SCALE_LAST_DAY.year - seasons, 10, 1), SCALE_LAST_DAY
+
+
+def least_squares_slope(xs: list[float], ys: list[float]) -> float | None:
+    """The slope of the least-squares line through (xs, ys); None below two distinct xs."""
+    if len(xs) < 2 or len(set(xs)) < 2:
+        return None
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
+
+
+def generate_raw(
+    raw_dir: Path, start: dt.date, end: dt.date, seed: int, log_file: Path
+) -> Run | None:
+    """Generate `start..end` with the synthetic generator into `raw_dir`, unless already there
+    (a `.done` marker is written last). None when cached."""
+    if (raw_dir / ".done").exists():
+        return None
+    cmd = [
+        sys.executable, "-m", "synth", "--start-date", str(start), "--end-date", str(end),
+        "--seed", str(seed), "--out", str(raw_dir),
+    ]  # fmt: skip
+    run = require_ok(run_timed(f"generate {start}..{end}", cmd, log_file, dict(os.environ)))
+    (raw_dir / ".done").touch()
+    return run
+
+
+def load_raw(raw_dir: Path, folder: Path, log_file: Path) -> tuple[Path, Run]:
+    """A fresh DuckDB in `folder` with `raw_dir` loaded (`python -m driver load`)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    db = folder / DB_NAME
+    cmd = [sys.executable, "-m", "driver", "load", "--from", str(raw_dir), "--target", "dev"]
+    env = {**os.environ, "NBA_DUCKDB_PATH": str(db)}
+    return db, require_ok(run_timed(f"load {raw_dir.name}", cmd, log_file, env))
+
+
+def _mart_counts(db: Path, start: dt.date, end: dt.date) -> tuple[int, int]:
+    rows, game_days = query(
+        db,
+        f"select count(*), count(distinct game_date) from {MART} where game_date between ? and ?",
+        [start, end],
+    )[0]
+    return rows, game_days
+
+
+def bench_scale(cfg: Config) -> dict[str, Any]:
+    """The set-based backfill as a user runs it (`--no-resume --full-refresh`, default chunking,
+    validation on) at 1, 3, 10 and 20 seasons, each on its own freshly loaded DuckDB; the data
+    generated once per size and cached in data/raw/scale_<n>seasons_seed<seed>/."""
+    points: list[dict[str, Any]] = []
+    for n in cfg.scale_seasons:
+        start, end = season_range(n)
+        raw_dir = PROJECT_DIR / "data" / "raw" / f"scale_{n}seasons_seed{cfg.seed}"
+        work = cfg.out / "scale" / f"{n}seasons"
+        gen = generate_raw(raw_dir, start, end, cfg.seed, work.parent / f"generate_{n}.log")
+        db, load = load_raw(raw_dir, work, work.parent / f"load_{n}.log")
+        run, detail = backfill(cfg, db, work, start, end, ["--full-refresh"])
+        rows, game_days = _mart_counts(db, start, end) if run.ok else (None, None)
+        points.append(
+            {
+                "seasons": n,
+                "range": [str(start), str(end)],
+                "days": (end - start).days + 1,
+                "game_days": game_days,
+                "rows": rows,
+                "seconds": run.seconds,
+                "peak_rss_mb": run.peak_rss_mb,
+                "chunks": detail.get("chunks"),
+                "ok": run.ok,
+                "load_1min_before": run.load_1min_before,
+                "generate_s": gen.seconds if gen else None,
+                "load_s": load.seconds,
+                "log": run.log,
+                "breakdown": {k: v for k, v in detail.items() if k != "chunks"},
+            }
+        )
+        shutil.rmtree(work / "backfill" / "runs", ignore_errors=True) if run.ok else None
+        db.unlink(missing_ok=True)  # up to GBs per point; the figures are kept
+    ok = [p for p in points if p["ok"] and p["peak_rss_mb"] is not None]
+    xs = [float(p["seasons"]) for p in ok]
+    slope_s = least_squares_slope(xs, [p["seconds"] for p in ok])
+    slope_mb = least_squares_slope(xs, [p["peak_rss_mb"] for p in ok])
+    return {
+        "points": points,
+        "seconds_per_season": round(slope_s, 2) if slope_s is not None else None,
+        "mb_per_season": round(slope_mb, 1) if slope_mb is not None else None,
+    }
+
+
+def plot_scale(scale: dict[str, Any], png: Path) -> None:
+    """Wall time and peak RSS against seasons, with the least-squares lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = [p for p in scale["points"] if p["ok"]]
+    xs = [p["seasons"] for p in ok]
+    fig, (ax_s, ax_m) = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, slope_key, unit, limit in (
+        (ax_s, "seconds", "seconds_per_season", "s", SCALE_LIMITS["seconds"]),
+        (ax_m, "peak_rss_mb", "mb_per_season", "MB", SCALE_LIMITS["peak_rss_mb"]),
+    ):
+        ys = [p[key] for p in ok]
+        ax.plot(xs, ys, "o-", label="measured")
+        slope = scale.get(slope_key)
+        if slope is not None and xs:
+            mx, my = statistics.fmean(xs), statistics.fmean(ys)
+            ax.plot(
+                [0, max(xs)],
+                [my - slope * mx, my + slope * (max(xs) - mx)],
+                "--",
+                label=f"least squares: {slope:,.1f} {unit}/season",
+            )
+        ax.axhline(limit, color="red", linewidth=0.8, label=f"target {limit:g} {unit}")
+        ax.set_xlabel("seasons backfilled (one command)")
+        ax.set_ylabel("wall seconds" if key == "seconds" else "peak RSS of the process tree, MB")
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.suptitle("python -m driver backfill --full-refresh (DuckDB, default chunking)")
+    fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+
+
+def _per_chunk(state_file: Path) -> list[dict[str, Any]]:
+    """Per chunk: its wall in the driver, dbt's own elapsed, models and data tests summed."""
+    out = []
+    for c in json.loads(state_file.read_text()).get("chunks", []):
+        run_dir = Path(c["run_dir"]) if c.get("run_dir") else None
+        results = run_results(run_dir) if run_dir else None
+        split = split_times(node_times(results))
+        out.append(
+            {
+                "chunk": f"{c.get('start')}..{c.get('end')}",
+                "wall_s": c.get("seconds"),
+                "dbt_elapsed_s": (results or {}).get("elapsed_time"),
+                "models_s": split["models_s"],
+                "data_tests_s": split["data_tests_s"],
+                "unit_tests_s": split["unit_tests_s"],
+                "nodes": len((results or {}).get("results", [])),
+            }
+        )
+    return out
+
+
+def bench_forced(cfg: Config, raw_db: Path) -> dict[str, Any]:
+    """The demo history forced into month chunks against the default (one chunk), each on a
+    fresh copy of the loaded warehouse, with where each chunk's time goes."""
+    out: dict[str, Any] = {}
+    for label, extra in (("default", []), ("month", ["--chunk", "month"])):
+        db = fresh_db(raw_db, cfg.out, f"forced_{label}")
+        run, detail = backfill(cfg, db, db.parent / "work", cfg.start, cfg.end, extra)
+        require_ok(run)
+        chunks = _per_chunk(db.parent / "work" / "backfill" / "state.json")
+        n = len(chunks) or 1
+        sums = {k: sum(c[k] or 0.0 for c in chunks) for k in ("wall_s", "dbt_elapsed_s")}
+        sums |= {k: sum(c[k] for c in chunks) for k in ("models_s", "data_tests_s", "unit_tests_s")}
+        out[label] = {
+            **asdict(run),
+            **detail,
+            "per_chunk_mean": {
+                "wall_s": round(sums["wall_s"] / n, 2),
+                # dbt's start-up, project load/parse and adapter before its first node, and its
+                # exit: the chunk's wall less dbt's own elapsed
+                "startup_parse_s": round((sums["wall_s"] - sums["dbt_elapsed_s"]) / n, 2),
+                "models_s": round(sums["models_s"] / n, 2),
+                "data_tests_s": round(sums["data_tests_s"] / n, 2),
+                "unit_tests_s": round(sums["unit_tests_s"] / n, 2),
+            },
+            "chunk_list": chunks,
+        }
+        db.unlink(missing_ok=True)
+    out["forced_month_chunks_s"] = out["month"]["seconds"]
+    out["one_chunk_s"] = out["default"]["seconds"]
+    out["month_over_one_chunk"] = _ratio(out["month"]["seconds"], out["default"]["seconds"])
+    return out
+
+
+def bench_default_command(cfg: Config, raw_db: Path) -> dict[str, Any]:
+    """The README's command as written (only the state file is placed in the bench's dir so
+    the shared target/ stays untouched), on a fresh copy of the loaded warehouse."""
+    db = fresh_db(raw_db, cfg.out, "default_command")
+    state_file = db.parent / "backfill" / "state.json"
+    cmd = [
+        sys.executable, "-m", "driver", "backfill",
+        "--start-date", str(FULL_START), "--end-date", str(FULL_END),
+        "--state-file", str(state_file),
+    ]  # fmt: skip
+    env = {**os.environ, "NBA_DUCKDB_PATH": str(db)}
+    run = require_ok(run_timed("README command", cmd, db.parent / "driver.log", env))
+    detail = _driver_breakdown(state_file, run) if state_file.exists() else {}
+    db.unlink(missing_ok=True)
+    return {**asdict(run), **detail, "default_command_s": run.seconds}
+
+
 # ------------------------------------------------------------------ results
 
 
@@ -1110,6 +1328,37 @@ def profile_lines(results: dict[str, Any]) -> list[str]:
     return out
 
 
+def scale_lines(results: dict[str, Any]) -> list[str]:
+    """The scale curve, the forced month chunks and the README command, when measured."""
+    out = []
+    for p in results.get("scale") or []:
+        out.append(
+            f"{p['seasons']} seasons ({p['days']:,} days, {_fmt(p['rows'])} rows, "
+            f"{_fmt(p['chunks'])} chunks): {p['seconds']:.1f} s, "
+            f"peak RSS {_fmt(p['peak_rss_mb'])} MB"
+        )
+    if results.get("scale"):
+        out.append(
+            f"per season (least squares): {_fmt(results.get('scale_seconds_per_season'), 2)} s, "
+            f"{_fmt(results.get('scale_mb_per_season'))} MB"
+        )
+    forced = (results.get("details") or {}).get("forced")
+    if forced:
+        per = forced["month"]["per_chunk_mean"]
+        out.append(
+            f"demo history in {forced['month']['chunks']} month chunks "
+            f"{forced['forced_month_chunks_s']:.1f} s vs {forced['default']['chunks']} chunk "
+            f"{forced['one_chunk_s']:.1f} s ({_fmt(forced['month_over_one_chunk'], 2)}x); "
+            f"per month chunk {per['wall_s']:.1f} s = dbt start-up and parse "
+            f"{per['startup_parse_s']:.1f} s "
+            f"+ models {per['models_s']:.1f} s + data tests {per['data_tests_s']:.1f} s "
+            f"(summed over threads)"
+        )
+    if results.get("default_command_s") is not None:
+        out.append(f"README command (fresh DB after a load): {results['default_command_s']:.1f} s")
+    return out
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The two tables as Markdown (target/bench/results.md), for docs/benchmark.md."""
     methods, targets = table_rows(results)
@@ -1205,7 +1454,33 @@ def parse_args(argv: list[str] | None) -> Config:
         help="seconds: run microbatch over the whole range too if the estimate fits (600)",
     )
     p.add_argument("--no-season-chunks", action="store_true", help="skip the season variant")
+    p.add_argument(
+        "--only",
+        help=f"comma-separated parts to run, of {','.join(PARTS)} (default: all; smoke: "
+        f"{','.join(CORE_PARTS)}); results are merged into an existing results.json",
+    )
+    p.add_argument(
+        "--scale-seasons",
+        help=f"comma-separated season counts of the scale curve (default "
+        f"{','.join(map(str, SCALE_SEASONS))})",
+    )
     a = p.parse_args(argv)
+    only = CORE_PARTS if a.smoke else PARTS
+    if a.only:
+        only = tuple(x.strip() for x in a.only.split(",") if x.strip())
+        unknown = sorted(set(only) - set(PARTS))
+        if unknown or not only:
+            p.error(f"--only: unknown part(s) {', '.join(unknown)}; pick from {', '.join(PARTS)}")
+    seasons = SCALE_SEASONS
+    if a.scale_seasons:
+        try:
+            seasons = tuple(int(x) for x in a.scale_seasons.split(","))
+        except ValueError:
+            seasons = tuple[int, ...]()
+        if not seasons or min(seasons) < 1:
+            p.error(
+                f"--scale-seasons must be positive integers like 1,3,10, got {a.scale_seasons!r}"
+            )
     start = a.start_date or (SMOKE_START if a.smoke else FULL_START)
     end = a.end_date or (SMOKE_END if a.smoke else FULL_END)
     if end < start:
@@ -1238,17 +1513,13 @@ def parse_args(argv: list[str] | None) -> Config:
         season_chunks=not (a.smoke or a.no_season_chunks),
         smoke=a.smoke,
         raw_dir_override=a.raw_dir.resolve() if a.raw_dir else None,
+        only=only,
+        scale_seasons=seasons,
     )
 
 
-def run_bench(cfg: Config) -> dict[str, Any]:
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    load_start = os.getloadavg()[0]
-    log(f"{cfg.start}..{cfg.end} ({cfg.days} days) into {cfg.out}; load {load_start:.2f}")
-    parts: dict[str, Any] = {"machine": machine()}
-    began = time.perf_counter()
-    parts["data"] = prepare_data(cfg)
-    raw_db = Path(parts["data"]["raw_db"])
+def run_core(cfg: Config, parts: dict[str, Any], raw_db: Path) -> dict[str, Any]:
+    """The set-based backfill and what is measured on its built history."""
     parts["set_based"] = bench_set_based(cfg, raw_db)
     built = Path(parts["set_based"]["db"])
     parts["counts"] = counts(built, cfg)
@@ -1258,19 +1529,61 @@ def run_bench(cfg: Config) -> dict[str, Any]:
         ("microbatch", lambda: bench_microbatch(cfg, raw_db, built)),
     ]
     for name, step in steps:
-        parts[name] = step()
-    games = parts["per_day"]["samples"]
+        if name in cfg.only:
+            parts[name] = step()
+    games = (parts.get("per_day") or {}).get("samples") or []
     refresh_day = dt.date.fromisoformat(games[len(games) // 2]["day"]) if games else cfg.start
     record = parts["set_based"].get("unit_test_record")
-    parts["refresh"] = bench_refresh(cfg, built, refresh_day, Path(record) if record else None)
-    results = summarize(cfg, parts)
+    if "refresh" in cfg.only:
+        parts["refresh"] = bench_refresh(cfg, built, refresh_day, Path(record) if record else None)
+    return summarize(cfg, parts)
+
+
+def run_bench(cfg: Config) -> dict[str, Any]:
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    load_start = os.getloadavg()[0]
+    log(f"{cfg.start}..{cfg.end} ({cfg.days} days) into {cfg.out}; parts {','.join(cfg.only)}; "
+        f"load {load_start:.2f}")  # fmt: skip
+    out_file = cfg.out / "results.json"
+    parts: dict[str, Any] = {"machine": machine()}
+    began = time.perf_counter()
+    needs_raw = any(p in cfg.only for p in (*CORE_PARTS, "forced", "default"))
+    parts["data"] = prepare_data(cfg) if needs_raw else {}
+    raw_db = Path(parts["data"]["raw_db"]) if needs_raw else Path()
+    if any(p in cfg.only for p in CORE_PARTS):
+        results = run_core(cfg, parts, raw_db)
+    else:  # only the scale/chunking parts: merged into the last full results
+        results = json.loads(out_file.read_text()) if out_file.exists() else {}
+        results["machine"] = parts["machine"]
+    if "scale" in cfg.only:
+        scale = bench_scale(cfg)
+        results["scale"] = [
+            {k: p[k] for k in ("seasons", "days", "rows", "seconds", "peak_rss_mb", "chunks")}
+            for p in scale["points"]
+        ]
+        results["scale_seconds_per_season"] = scale["seconds_per_season"]
+        results["scale_mb_per_season"] = scale["mb_per_season"]
+        results.setdefault("details", {})["scale"] = scale
+        if not cfg.smoke and set(cfg.scale_seasons) == set(SCALE_SEASONS):
+            plot_scale(scale, SCALE_PNG)
+        plot_scale(scale, cfg.out / SCALE_PNG.name)
+    if "forced" in cfg.only:
+        forced = bench_forced(cfg, raw_db)
+        results["forced_month_chunks_s"] = forced["forced_month_chunks_s"]
+        results["forced_month_over_one_chunk"] = forced["month_over_one_chunk"]
+        results.setdefault("details", {})["forced"] = forced
+    if "default" in cfg.only:
+        default = bench_default_command(cfg, raw_db)
+        results["default_command_s"] = default["default_command_s"]
+        results.setdefault("details", {})["default_command"] = default
     results["load_1min_start"] = load_start
     results["load_1min_end"] = os.getloadavg()[0]
     results["bench_wall_s"] = round(time.perf_counter() - began, 1)
+    results["parts_run"] = list(cfg.only)
     results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    out_file = cfg.out / "results.json"
     out_file.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (cfg.out / "results.md").write_text(markdown(results))
+    if "set_based" in results:
+        (cfg.out / "results.md").write_text(markdown(results))
     log(f"wrote {out_file}")
     return results
 
@@ -1282,7 +1595,10 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         sys.stderr.write(f"bench failed: {exc}\n")
         return 1
-    print_table(results)
+    if "set_based" in results:
+        print_table(results)
+    for line in scale_lines(results):
+        print(f"- {line}")
     return 0
 
 
