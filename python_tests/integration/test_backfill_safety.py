@@ -47,6 +47,11 @@ def test_the_same_backfill_twice_runs_once(month_db: Path, tmp_path: Path) -> No
     first = subprocess.Popen(_args(state_file), cwd=PROJECT_DIR, env=duckdb_env(db),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     time.sleep(3)
+    lease = db.with_name(db.name + ".lease")
+    deadline = time.monotonic() + 120  # a loaded machine may take longer to start the first
+    while f'"pid": {first.pid}' not in (lease.read_text() if lease.exists() else ""):
+        assert first.poll() is None and time.monotonic() < deadline, "the first took no lease"
+        time.sleep(0.1)
     refused = _run(db, _args(state_file))
     assert refused.returncode == 3, (refused.stdout + refused.stderr)[-4000:]
     assert f"pid {first.pid}" in refused.stderr and "Traceback" not in refused.stderr
