@@ -22,9 +22,12 @@ from driver.files import atomic_write_bytes
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONTRACT_DIR = PROJECT_DIR / "contract"
 DEFAULT_TARGET = "dev"
-# What a backfill builds and what `validate` tests by default: the mart and everything upstream
-# of it (dbt selection syntax). The only model name the driver knows.
-DEFAULT_SELECTION = ["+player_game_summary"]
+# What a backfill builds and what `validate` tests by default (dbt selection syntax): the build
+# staleness view and everything upstream of it, i.e. the mart, the build ledger that records
+# what each date was built from (downstream of the mart: a failed audit records nothing) and
+# the view `refresh` reads (re-created by every build, so it holds the current project's
+# fingerprint). The only model name the driver knows.
+DEFAULT_SELECTION = ["+build_staleness"]
 
 
 def profiles_dir() -> Path:

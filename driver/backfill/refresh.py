@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shlex
 import sys
 import tempfile
 import threading
@@ -33,21 +34,22 @@ from typing import Any
 from driver import options
 from driver.backfill.chunks import Chunk
 from driver.backfill.lease import EXIT_LEASE_HELD, database_file
-from driver.backfill.plan import UnitTests, workers_for
+from driver.backfill.plan import UnitTests, _selection, workers_for
 from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.project import DEFAULT_SELECTION
 
 SCHEMA = "nba_analytics"
 VIEW = "build_staleness"
-# What creates the view when it is missing: the ledger table (bootstrapped empty: nothing says
-# what an existing mart was built from, so every date shows as missing) and the view on it.
-LEDGER_BOOTSTRAP: tuple[list[str], dict[str, object]] = (
-    ["build_ledger", VIEW],
-    {"ledger_bootstrap": True},
-)
+LEDGER = "build_ledger"
+# dbt run arguments that create the view when it is missing: the view and its direct parents
+# (the views it reads, the ledger), never the mart. A ledger that exists is left alone; a new
+# one is created empty (var ledger_bootstrap: nothing says what an existing mart was built
+# from, so every date shows as missing).
+CREATE_VIEW = ["--select", f"1+{VIEW}", "--exclude", LEDGER]
+CREATE_VIEW_AND_LEDGER = ["--select", f"1+{VIEW}", "--vars", '{"ledger_bootstrap": true}']
 # The view bakes in the project's fingerprint when it is created: re-created before reading
-# when logic changes matter (--include-logic-changes); a build re-creates it too.
-VIEW_ONLY: tuple[list[str], dict[str, object]] = ([VIEW], {})
+# when logic changes matter (--include-logic-changes); every build re-creates it too.
+RECREATE_VIEW = ["--select", VIEW]
 MISSING, STALE, CHANGED_LOGIC, FRESH = "missing", "stale", "changed_logic", "fresh"
 STATES = (MISSING, STALE, CHANGED_LOGIC, FRESH)
 COLUMNS = ("game_date", "state", "reason", "stale_tables", "built_at")
@@ -98,7 +100,11 @@ def _query(window: tuple[dt.date, dt.date] | None) -> str:
 
 
 class ViewMissing(Exception):
-    """The staleness view does not exist on the target yet."""
+    """The staleness view does not exist on the target yet (`ledger`: the ledger table does)."""
+
+    def __init__(self, ledger: bool) -> None:
+        super().__init__(f"{SCHEMA}.{VIEW} missing")
+        self.ledger = ledger
 
 
 class ViewFailed(Exception):
@@ -120,13 +126,16 @@ def _read_duckdb(path: Path, sql: str) -> list[tuple[Any, ...]]:
             f"cannot open {path} read-only (another process writes it?): {exc}"
         ) from None
     try:
-        found = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [SCHEMA, VIEW],
-        ).fetchone()
-        if not found or not found[0]:
-            raise ViewMissing
+        found = {
+            str(r[0])
+            for r in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = ? and table_name in (?, ?)",
+                [SCHEMA, VIEW, LEDGER],
+            ).fetchall()
+        }
+        if VIEW not in found:
+            raise ViewMissing(ledger=LEDGER in found)
         return [tuple(r) for r in con.execute(sql).fetchall()]
     finally:
         con.close()
@@ -141,7 +150,13 @@ def _read_bigquery(target: str, sql: str) -> list[tuple[Any, ...]]:
     try:
         return [tuple(r.values()) for r in client.query(sql).result()]
     except NotFound:
-        raise ViewMissing from None
+        tables = f"{SCHEMA}.INFORMATION_SCHEMA.TABLES"
+        sql = f"select count(*) from {tables} where table_name = '{LEDGER}'"
+        try:
+            ledger = any(r[0] for r in client.query(sql).result())
+        except NotFound:  # no dataset yet
+            ledger = False
+        raise ViewMissing(ledger=ledger) from None
 
 
 class LeaseBusy(Exception):
@@ -163,27 +178,18 @@ def read_view(target: str, adapter: str, window: tuple[dt.date, dt.date] | None)
     return [day_state(r) for r in rows]
 
 
-def create_view(
-    target: str, dbt_command: list[str], what: tuple[list[str], dict[str, object]], why: str
-) -> None:
-    """`dbt run --select <what>` (the view, or the bootstrapped ledger and the view; never the
-    mart)."""
-    from driver.dbt.invoke import run_dbt, window_vars
+def create_view(target: str, dbt_command: list[str], dbt_args: list[str], why: str) -> None:
+    """`dbt run <dbt_args>` (the view, maybe its parents; never the mart); ViewFailed if it
+    fails."""
+    from driver.dbt.invoke import run_dbt
 
-    selection, dbt_vars = what
     run_dir = Path(tempfile.mkdtemp(prefix="nba-refresh-"))
-    sys.stdout.write(f"{why}: dbt run --select {' '.join(selection)}\n")
+    sys.stdout.write(f"{why}: dbt run {shlex.join(dbt_args)}\n")
     sys.stdout.flush()
-    result = run_dbt(
-        ["run", "--select", *selection],
-        target=target,
-        run_dir=run_dir,
-        vars_json=window_vars(None, None, dbt_vars) if dbt_vars else None,
-        dbt_command=dbt_command,
-    )
+    result = run_dbt(["run", *dbt_args], target=target, run_dir=run_dir, dbt_command=dbt_command)
     if not result.ok:
         tail = "\n".join(result.output.splitlines()[-20:])
-        raise ViewFailed(f"dbt run --select {' '.join(selection)} failed (in {run_dir}):\n{tail}")
+        raise ViewFailed(f"dbt run {shlex.join(dbt_args)} failed (in {run_dir}):\n{tail}")
 
 
 def date_runs(days: Iterable[dt.date]) -> list[Chunk]:
@@ -251,6 +257,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", type=int, help="parallel chunks on BigQuery; DuckDB runs one at a time"
     )
     parser.add_argument(
+        "--select", nargs="+", default=None, help=f"dbt selection (default {DEFAULT_SELECTION[0]})"
+    )
+    parser.add_argument(
         "--state-dir",
         type=Path,
         default=None,
@@ -280,13 +289,14 @@ def make_refresh_plan(args: argparse.Namespace, runs: list[Chunk], adapter: str)
     from driver.backfill.state import STATE_DIR, BackfillState
 
     workers, notes = workers_for(adapter, args.workers)
+    selection = _selection(args)
     if args.max_attempts < 1:
         raise UsageError(f"--max-attempts must be at least 1, got {args.max_attempts}")
     state = BackfillState.new(
         target=args.target,
         start=runs[0].start,
         end=runs[-1].end,
-        selection=DEFAULT_SELECTION,
+        selection=selection,
         chunking="refresh",
         chunks=runs,
     )
@@ -296,7 +306,7 @@ def make_refresh_plan(args: argparse.Namespace, runs: list[Chunk], adapter: str)
         adapter=adapter,
         start=runs[0].start,
         end=runs[-1].end,
-        selection=list(DEFAULT_SELECTION),
+        selection=selection,
         workers=workers,
         state_file=(args.state_dir or STATE_DIR) / f"refresh_{args.target}_{args.run_id}.json",
         state=state,
@@ -350,22 +360,23 @@ def build(args: argparse.Namespace, runs: list[Chunk], adapter: str) -> int:
 def read_or_create(
     args: argparse.Namespace, adapter: str, window: tuple[dt.date, dt.date] | None
 ) -> list[DayState]:
-    """The view's rows. A missing view is created first (with the ledger, bootstrapped); with
-    --include-logic-changes the view is re-created first (it holds the fingerprint of the
-    project that created it, so a logic change since then shows only after that)."""
+    """The view's rows. A missing view is created first (and the ledger, empty, if it is
+    missing too); with --include-logic-changes the view is re-created first (it holds the
+    fingerprint of the project that created it, so a logic change shows only after that)."""
     dbt_command = options.dbt_command(args)
     try:
         rows = read_view(args.target, adapter, window)
-    except ViewMissing:
+    except ViewMissing as missing:
         why = f"{SCHEMA}.{VIEW} not found on {args.target}"
-        create_view(args.target, dbt_command, LEDGER_BOOTSTRAP, why)
+        dbt_args = CREATE_VIEW if missing.ledger else CREATE_VIEW_AND_LEDGER
+        create_view(args.target, dbt_command, dbt_args, why)
         try:
             return read_view(args.target, adapter, window)
         except ViewMissing:
             raise ViewFailed(f"{SCHEMA}.{VIEW} still missing after dbt run") from None
     if not args.include_logic_changes:
         return rows
-    create_view(args.target, dbt_command, VIEW_ONLY, "--include-logic-changes")
+    create_view(args.target, dbt_command, RECREATE_VIEW, "--include-logic-changes")
     return read_view(args.target, adapter, window)
 
 

@@ -212,16 +212,22 @@ def selected(argv: list[str]) -> list[str]:
     return rest[: next((i for i, a in enumerate(rest) if a.startswith("-")), len(rest))]
 
 
-def test_a_missing_view_is_created_with_an_empty_ledger_never_a_mart_build(
-    db: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("ledger", [False, True])
+def test_a_missing_view_is_created_never_with_a_mart_build_nor_over_a_ledger(
+    db: Path, ledger: bool, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with duckdb.connect(str(db)) as con:
         con.execute("drop table nba_analytics.build_staleness")
+        if ledger:
+            con.execute("create table nba_analytics.build_ledger (game_date date)")
     assert refresh(db, "--dry-run") == 1  # the fake dbt creates nothing: still missing
     assert "still missing after dbt run" in capsys.readouterr().err
     (argv,) = dbt_runs(db)
-    assert selected(argv) == ["build_ledger", "build_staleness"]
-    assert json.loads(argv[argv.index("--vars") + 1]) == {"ledger_bootstrap": True}
+    assert selected(argv) == ["1+build_staleness"]
+    if ledger:  # an existing ledger is never rebuilt outside a build's window
+        assert argv[argv.index("--exclude") + 1] == "build_ledger" and "--vars" not in argv
+    else:  # a new one is created empty: every date shows as missing
+        assert json.loads(argv[argv.index("--vars") + 1]) == {"ledger_bootstrap": True}
     assert builds(db) == []
 
 
