@@ -34,7 +34,7 @@ from typing import Any
 from driver import options
 from driver.backfill.chunks import Chunk
 from driver.backfill.lease import EXIT_LEASE_HELD, database_file
-from driver.backfill.plan import UnitTests, _selection, workers_for
+from driver.backfill.plan import Plan, UnitTests, _selection, workers_for
 from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.project import DEFAULT_SELECTION
 
@@ -282,16 +282,13 @@ def _stamp() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + f"_{os.getpid()}"
 
 
-def make_refresh_plan(args: argparse.Namespace, runs: list[Chunk], adapter: str) -> Any:
+def make_refresh_plan(args: argparse.Namespace, runs: list[Chunk], adapter: str) -> Plan:
     """A backfill Plan whose chunks are the runs to rebuild, with a state file of its own
     (written for the run report and `status`, never read back: the ledger is the truth)."""
-    from driver.backfill.plan import Plan
     from driver.backfill.state import STATE_DIR, BackfillState
 
     workers, notes = workers_for(adapter, args.workers)
     selection = _selection(args)
-    if args.max_attempts < 1:
-        raise UsageError(f"--max-attempts must be at least 1, got {args.max_attempts}")
     state = BackfillState.new(
         target=args.target,
         start=runs[0].start,
@@ -387,7 +384,13 @@ def _span(window: tuple[dt.date, dt.date] | None) -> str:
 def run(args: argparse.Namespace) -> int:
     window = options.optional_window(args)
     adapter = options.target_adapter(args)
-    workers_for(adapter, args.workers)  # checked before anything is read
+    # every input checked before anything is read or run
+    workers_for(adapter, args.workers)
+    _selection(args)
+    options.dbt_vars(args)
+    options.dbt_command(args)
+    if args.max_attempts < 1:
+        raise UsageError(f"--max-attempts must be at least 1, got {args.max_attempts}")
     if args.wait < 0:
         raise UsageError(f"--wait must be >= 0 seconds, got {args.wait}")
     deadline = time.monotonic() + args.wait

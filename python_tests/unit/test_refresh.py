@@ -235,3 +235,22 @@ def test_logic_changes_recreate_the_view_before_it_is_read(db: Path) -> None:
     assert refresh(db, "--dry-run", "--include-logic-changes") == 0
     (argv,) = dbt_runs(db)
     assert selected(argv) == ["build_staleness"] and "--vars" not in argv
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--max-attempts", "0"], "--max-attempts must be at least 1"),
+        (["--vars", "{start_date: 2022-01-01}"], "--vars may not set start_date"),
+        (["--select", " "], "is not a dbt selection"),
+        (["--workers", "0"], "--workers must be at least 1"),
+    ],
+)
+def test_bad_input_exits_2_before_any_dbt_run(
+    db: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with duckdb.connect(str(db)) as con:
+        con.execute("drop table nba_analytics.build_staleness")  # would need a dbt run
+    assert refresh(db, *argv) == 2
+    assert message in capsys.readouterr().err
+    assert dbt_runs(db) == [] and builds(db) == []
