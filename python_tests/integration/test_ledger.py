@@ -1,0 +1,214 @@
+"""Issue 14, the build ledger and the staleness view end to end (real dbt on DuckDB, January 2022).
+
+January is loaded as of 2022-01-25 00:00 UTC (the last days' BigDataBall play-by-play and
+box-score corrections not landed yet) and built: every date is fresh. Loaded again as of three
+days later (merge keeps every version), build_staleness lists the dates whose play-by-play
+landed, the box-score corrections, their team-hint neighbours and the new game days (missing),
+each with its reason. Rebuilding only those dates, one dbt build per contiguous run, makes every
+date fresh, and the mart then equals a full rebuild from the same raw data row for row (but
+processed_at). A build that fails its validation records nothing: its date stays stale.
+The late-data rule (pgs_pbp_landed_or_pending): a young game without play-by-play warns, an old
+one errors with late_data_overdue: error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from conftest import RAW_MONTH, copy_db, duckdb_env
+
+from driver.dbt.invoke import DbtResult, run_dbt, window_vars
+from driver.project import PROJECT_DIR
+
+MART = "nba_analytics.player_game_summary"
+LEDGER = "nba_analytics.build_ledger"
+STALENESS = "nba_analytics.build_staleness"
+FIRST_LOAD = "2022-01-25T00:00:00Z"
+SECOND_LOAD = "2022-01-28T00:00:00Z"
+PBP_TABLES = ("bigdataball_play_by_play", "nbac_play_by_play")
+BOX_TABLES = ("nbac_gamebook_player_stats", "bdl_player_boxscores", "nbac_team_boxscore")
+
+
+def _load(raw_dir: Path, db: Path, as_of: str) -> None:
+    """The driver's loader (merge mode: versions already loaded stay), as of `as_of`."""
+    subprocess.run(
+        [sys.executable, "-m", "driver", "load", "--from", str(raw_dir), "--target", "dev",
+         "--as-of", as_of],
+        check=True, cwd=PROJECT_DIR, env=duckdb_env(db), capture_output=True,
+    )  # fmt: skip
+
+
+def _build(
+    db: Path, run_dir: Path, start: str, end: str, extra: dict[str, object] | None = None
+) -> DbtResult:
+    return run_dbt(
+        ["build", "--select", "+build_staleness",
+         "--exclude-resource-type", "unit_test"],
+        target="dev",
+        run_dir=run_dir,
+        vars_json=window_vars(start, end, extra),
+        env={"NBA_DUCKDB_PATH": str(db)},
+    )  # fmt: skip
+
+
+def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def _not_fresh(db: Path) -> dict[dt.date, tuple[str, str, str]]:
+    rows = _rows(
+        db, f"select game_date, state, reason, stale_tables from {STALENESS} where state != 'fresh'"
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def _mart(db: Path) -> list[tuple[Any, ...]]:
+    return _rows(db, f"select * exclude (processed_at) from {MART} order by game_id, player_lookup")
+
+
+def _dates_with_rows_between(
+    db: Path, tables: tuple[str, ...], after: str, until: str
+) -> set[dt.date]:
+    """Dates of `tables` holding a row that arrived in (after, until]."""
+    union = " union ".join(
+        f"select game_date from nba_raw.{t} where processed_at > ? and processed_at <= ?"
+        for t in tables
+    )
+    params = [dt.datetime.fromisoformat(after), dt.datetime.fromisoformat(until)] * len(tables)
+    return {r[0] for r in _rows(db, union, params)}
+
+
+def _runs(days: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + dt.timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+@pytest.fixture(scope="module")
+def built_early(raw_month_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """January loaded as of FIRST_LOAD and built with the ledger. Read only: tests copy it."""
+    base = tmp_path_factory.mktemp("ledger_month")
+    db = base / "nba.duckdb"
+    _load(raw_month_dir, db, FIRST_LOAD)
+    result = _build(db, base / "run", *RAW_MONTH[:2])
+    assert result.ok, result.output[-4000:]
+    return db
+
+
+def test_late_data_is_listed_and_a_partial_rebuild_equals_a_full_one(
+    built_early: Path, raw_month_dir: Path, tmp_path: Path
+) -> None:
+    db = copy_db(built_early, tmp_path / "nba.duckdb")
+    assert _not_fresh(db) == {}
+    built = {r[0] for r in _rows(db, f"select game_date from {LEDGER} where mart_rows > 0")}
+
+    _load(raw_month_dir, db, SECOND_LOAD)
+    stale = _not_fresh(db)
+
+    # what arrived between the loads, from the raw tables themselves
+    pbp_days = _dates_with_rows_between(db, PBP_TABLES, FIRST_LOAD, SECOND_LOAD)
+    box_days = _dates_with_rows_between(db, BOX_TABLES, FIRST_LOAD, SECOND_LOAD)
+    new_days = box_days - built
+    corrected = box_days & built
+    assert new_days and pbp_days & built, (sorted(new_days), sorted(pbp_days))
+    for day in new_days:
+        assert stale[day][:2] == ("missing", "new games"), (day, stale[day])
+    for day in (pbp_days | corrected) & built:
+        state, reason, tables = stale[day]
+        assert state == "stale", (day, stale[day])
+        expected = {"late play-by-play"} if day in pbp_days else set()
+        expected |= {"box-score correction"} if day in corrected else set()
+        assert expected <= set(reason.split(" + ")), (day, reason)
+        assert " -> " in tables, tables
+    # every other listed date is a team-hint neighbour of a date whose gamebook moved
+    neighbours = set(stale) - new_days - pbp_days - corrected
+    gamebook_days = _dates_with_rows_between(
+        db, ("nbac_gamebook_player_stats",), FIRST_LOAD, SECOND_LOAD
+    )
+    for day in neighbours:
+        assert stale[day] == ("stale", "team-hint neighbour", ""), (day, stale[day])
+        assert any(0 < abs((day - d).days) <= 30 for d in gamebook_days), day
+    assert len(neighbours) < len(built) // 2, sorted(neighbours)  # the rule, not every date
+
+    full = copy_db(db, tmp_path / "full.duckdb")
+    for start, end in _runs(set(stale)):
+        result = _build(db, tmp_path / f"run_{start}", start.isoformat(), end.isoformat())
+        assert result.ok, result.output[-4000:]
+    assert _not_fresh(db) == {}
+
+    result = _build(full, tmp_path / "run_full", *RAW_MONTH[:2])
+    assert result.ok, result.output[-4000:]
+    assert _mart(db) == _mart(full)
+
+
+def test_a_failed_build_leaves_its_date_stale(built_early: Path, tmp_path: Path) -> None:
+    db = copy_db(built_early, tmp_path / "nba.duckdb")
+    day = dt.date(2022, 1, 12)
+    before = _rows(db, f"select built_at, invocation_id from {LEDGER} where game_date = ?", [day])
+    with duckdb.connect(str(db)) as con:  # a later version of one active line with 999 points
+        con.execute(
+            "insert into nba_raw.nbac_gamebook_player_stats "
+            "select * replace (999 as points, processed_at + interval 1 hour as processed_at) "
+            "from nba_raw.nbac_gamebook_player_stats where game_date = ? "
+            "and player_status = 'active' order by processed_at desc, player_lookup limit 1",
+            [day],
+        )
+    assert _not_fresh(db)[day][:2] == ("stale", "box-score correction")
+
+    result = _build(db, tmp_path / "run", day.isoformat(), day.isoformat())
+
+    assert not result.ok
+    assert (
+        _rows(db, f"select built_at, invocation_id from {LEDGER} where game_date = ?", [day])
+        == before
+    )
+    assert _not_fresh(db)[day][:2] == ("stale", "box-score correction")
+
+
+def test_a_young_game_without_play_by_play_warns_an_old_one_errors(
+    built_early: Path, tmp_path: Path
+) -> None:
+    db = copy_db(built_early, tmp_path / "nba.duckdb")
+    no_pbp = _rows(
+        db,
+        f"select game_date from {MART} group by game_id, game_date "
+        "having max(case when shot_zone_source != 'none' then 1 else 0 end) = 0 order by game_date",
+    )
+    day = no_pbp[0][0]  # a game whose play-by-play has not landed (yet or ever)
+
+    def check(as_of: dt.datetime, overdue: str) -> str:
+        result = run_dbt(
+            ["test", "--select", "pgs_pbp_landed_or_pending"],
+            target="dev",
+            run_dir=tmp_path / f"run_{as_of:%d%H}_{overdue}",
+            vars_json=window_vars(
+                day.isoformat(), day.isoformat(),
+                {"as_of": as_of.isoformat(), "late_data_overdue": overdue},
+            ),
+            env={"NBA_DUCKDB_PATH": str(db)},
+        )  # fmt: skip
+        assert result.run_results is not None, result.output[-4000:]
+        (status,) = [
+            r["status"]
+            for r in result.run_results["results"]
+            if r["unique_id"].startswith("test.") and "pgs_pbp_landed_or_pending" in r["unique_id"]
+        ]
+        return str(status)
+
+    start = dt.datetime.combine(day, dt.time())
+    assert check(start + dt.timedelta(hours=30), "error") == "warn"  # pending
+    assert check(start + dt.timedelta(hours=80), "error") == "fail"  # overdue
+    assert check(start + dt.timedelta(hours=80), "warn") == "warn"
+    stored = _rows(db, "select status from nba_test_failures.pgs_pbp_landed_or_pending")
+    assert stored and {s for (s,) in stored} == {"overdue"}
