@@ -209,6 +209,11 @@ def _ranges(days: Iterable[dt.date]) -> str:
     return shown + (f", ... ({len(parts) - 6} more ranges)" if len(parts) > 6 else "")
 
 
+def moved_tables(stale_tables: str) -> list[str]:
+    """The table names of a stale_tables value ('<table> <old> -> <new>' entries joined by '; ')."""
+    return [e.split()[0] for e in stale_tables.split("; ") if e.strip()]
+
+
 def reason_of(d: DayState) -> str:
     return d.reason or d.state
 
@@ -226,12 +231,11 @@ def describe(rows: list[DayState], include_logic: bool) -> tuple[list[dt.date], 
         groups.setdefault(reason_of(d), []).append(d)
     lines = []
     for reason, days in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        tables = sorted({d.stale_tables for d in days if d.stale_tables})
-        moved = f"; moved: {'; '.join(tables[:3])}" if tables else ""
-        extra = f" (+{len(tables) - 3} more)" if len(tables) > 3 else ""
+        tables = sorted({name for d in days for name in moved_tables(d.stale_tables)})
+        moved = f"; raw tables moved: {', '.join(tables)}" if tables else ""
         lines.append(
             f"  {reason}: {len(days)} day{'s' if len(days) != 1 else ''} "
-            f"[{_ranges(d.day for d in days)}]{moved}{extra}"
+            f"[{_ranges(d.day for d in days)}]{moved}"
         )
     if skipped:
         lines.append(

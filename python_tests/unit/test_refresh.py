@@ -23,15 +23,17 @@ from driver.errors import UsageError
 FAKE = ["--dbt-executable", f"{sys.executable} {FAKE_DBT}"]
 D = dt.date.fromisoformat
 
+PBP = "pbp rows 0 -> 5025, max processed_at - -> 2022-01-04 22:27"
+BOX = "box rows 20 -> 21, max processed_at 2022-02-01 05:29 -> 2022-02-03 06:00; sched rows 9 -> 9"
 # game_date, state, reason, stale_tables, built_at
 ROWS = [
     ("2022-01-01", "fresh", "", "", "2022-01-05 10:00:00"),
-    ("2022-01-02", "stale", "late play-by-play", "pbp: 2022-01-03 -> 2022-01-04", "2022-01-05"),
-    ("2022-01-03", "stale", "late play-by-play", "pbp: 2022-01-03 -> 2022-01-04", "2022-01-05"),
+    ("2022-01-02", "stale", "late play-by-play", PBP, "2022-01-05"),
+    ("2022-01-03", "stale", "late play-by-play", PBP, "2022-01-05"),
     ("2022-01-04", "fresh", "", "", "2022-01-05 10:00:00"),
     ("2022-01-05", "missing", "never built", "", None),
     ("2022-01-06", "changed_logic", "logic change", "", "2022-01-05 10:00:00"),
-    ("2022-02-01", "stale", "box-score correction", "box: 2022-02-01 -> 2022-02-03", "2022-02-02"),
+    ("2022-02-01", "stale", "box-score correction", BOX, "2022-02-02"),
 ]
 
 
@@ -95,7 +97,7 @@ def test_days_are_grouped_by_reason_and_logic_changes_skipped_unless_asked() -> 
     days, lines = describe(rows, include_logic=False)
     assert days == [D(d) for d in ("2022-01-02", "2022-01-03", "2022-01-05", "2022-02-01")]
     assert lines[0].startswith("  late play-by-play: 2 days [2022-01-02..2022-01-03]")
-    assert "pbp: 2022-01-03 -> 2022-01-04" in lines[0]
+    assert lines[0].endswith("; raw tables moved: pbp")
     assert any(line.startswith("  never built: 1 day [2022-01-05]") for line in lines)
     assert "skipped, logic change only: 1 day [2022-01-06]" in lines[-1]
     days, lines = describe(rows, include_logic=True)
@@ -156,7 +158,7 @@ def test_refresh_builds_each_run_of_out_of_date_dates_as_a_chunk(
         ("2022-02-01", "2022-02-01"),
     ]
     out = capsys.readouterr().out
-    assert "box-score correction: 1 day [2022-02-01]" in out
+    assert "box-score correction: 1 day [2022-02-01]; raw tables moved: box, sched" in out
     assert "chunks: 3 success, 0 failed" in out
 
 
