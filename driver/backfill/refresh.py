@@ -320,8 +320,14 @@ def make_refresh_plan(args: argparse.Namespace, runs: list[Chunk], adapter: str)
     )
 
 
-def build(args: argparse.Namespace, runs: list[Chunk], adapter: str) -> int:
-    """Build the runs with the backfill's steps, holding the target's lease."""
+def build(
+    args: argparse.Namespace,
+    runs: list[Chunk],
+    adapter: str,
+    window: tuple[dt.date, dt.date] | None,
+) -> int:
+    """Build the runs with the backfill's steps, holding the target's lease (the view is read
+    again under it: a run we waited for may have built some of the dates)."""
     from driver.backfill import command as backfill
     from driver.backfill.lease import LeaseHeld
     from driver.backfill.state import StateStore
@@ -338,6 +344,15 @@ def build(args: argparse.Namespace, runs: list[Chunk], adapter: str) -> int:
         backfill.check_paths(plan)
         try:
             with backfill.target_lease(plan, args.run_id, args.wait):
+                now = date_runs(
+                    describe(read_view(args.target, adapter, window), args.include_logic_changes)[0]
+                )
+                if not now:
+                    sys.stdout.write("nothing to build: another run built the dates meanwhile\n")
+                    return EXIT_OK
+                if now != runs:
+                    sys.stdout.write(f"  the view changed while waiting: {len(now)} chunk(s) now\n")
+                    plan = make_refresh_plan(args, now, adapter)
                 base = plan.state_file.parent
                 ctx = backfill.RunContext(
                     plan=plan,
@@ -427,4 +442,4 @@ def run(args: argparse.Namespace) -> int:
     out.write(f"  {len(runs)} chunk(s): {', '.join(r.label for r in runs[:8])}")
     out.write(" ...\n" if len(runs) > 8 else "\n")
     out.flush()
-    return build(args, runs, adapter)
+    return build(args, runs, adapter, window)

@@ -8,6 +8,8 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -256,3 +258,29 @@ def test_bad_input_exits_2_before_any_dbt_run(
     assert refresh(db, *argv) == 2
     assert message in capsys.readouterr().err
     assert dbt_runs(db) == [] and builds(db) == []
+
+
+def test_the_view_is_read_again_under_the_lease(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run holding the target builds the dates while refresh waits: refresh builds nothing."""
+    from driver.backfill.lease import duckdb_lease
+    from driver.backfill.state import now_iso
+
+    held, done = threading.Event(), threading.Event()
+
+    def other_run() -> None:
+        with duckdb_lease(db, "other", now_iso(), 0):
+            held.set()
+            time.sleep(1.5)
+            write_view(db, [r for r in ROWS if r[1] == "fresh"])  # it built everything
+        done.set()
+
+    thread = threading.Thread(target=other_run)
+    thread.start()
+    assert held.wait(10)
+    assert refresh(db, "--wait", "30") == 0
+    thread.join()
+    assert done.is_set()
+    assert "another run built the dates meanwhile" in capsys.readouterr().out
+    assert builds(db) == []
