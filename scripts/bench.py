@@ -24,6 +24,13 @@ What is measured (every figure from a run made here, nothing hard-coded):
    (`dbt run --select <nothing>` with a warm partial parse: start-up, project load, adapter).
 
 Also a one-day refresh of the built history, through the driver and through dbt directly.
+
+And how it scales (not in --smoke): `scale`, the driver's set-based backfill as a user runs it
+(`--no-resume --full-refresh`, default chunking, validation) at 1, 3, 10 and 20 seasons, each
+size generated once into data/raw/scale_<n>seasons_seed<seed>/, with the per-season slope of
+wall time and peak RSS and a plot (docs/img/scale_curve.png); `forced`, the range in month
+chunks against the default chunking, with where a chunk's time goes; `default`, the README's
+backfill command as written. `--only PART,...` runs some parts and merges into results.json.
 Results go to <out>/results.json (default target/bench) and a table on stdout.
 """
 
