@@ -1589,7 +1589,7 @@ def run_bench(cfg: Config) -> dict[str, Any]:
     results["parts_run"] = list(cfg.only)
     results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     out_file.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    if "set_based" in results:
+    if "set_based_s" in results:
         (cfg.out / "results.md").write_text(markdown(results))
     log(f"wrote {out_file}")
     return results
@@ -1602,7 +1602,7 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         sys.stderr.write(f"bench failed: {exc}\n")
         return 1
-    if "set_based" in results:
+    if "set_based_s" in results:
         print_table(results)
     for line in scale_lines(results):
         print(f"- {line}")
