@@ -163,7 +163,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"--chunk-timeout must be > 0 seconds, got {args.chunk_timeout}")
 
 
-def _selection(args: argparse.Namespace) -> list[str]:
+def check_selection(args: argparse.Namespace) -> list[str]:
+    """--select (default DEFAULT_SELECTION), each item checked to be a dbt selection."""
     selection = list(args.select or DEFAULT_SELECTION)
     for item in selection:
         if not item.strip() or item.startswith("-"):
@@ -207,7 +208,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     _check_numbers(args)
     chunking, why = choose_chunking(args, adapter, start, end)
     notes.insert(0, f"chunking: {why}")
-    selection = _selection(args)
+    selection = check_selection(args)
     dbt_command = options.dbt_command(args)
     extra_vars = options.dbt_vars(args)
     state_file = Path(args.state_file or default_state_file(args.target, start, end))

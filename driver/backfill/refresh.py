@@ -24,7 +24,6 @@ import os
 import shlex
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from driver import options
+from driver.backfill import command as backfill
 from driver.backfill.chunks import Chunk
 from driver.backfill.lease import EXIT_LEASE_HELD, database_file
-from driver.backfill.plan import Plan, UnitTests, _selection, workers_for
+from driver.backfill.plan import Plan, UnitTests, check_selection, workers_for
 from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.project import DEFAULT_SELECTION
 
@@ -292,7 +292,7 @@ def make_refresh_plan(args: argparse.Namespace, runs: list[Chunk], adapter: str)
     from driver.backfill.state import STATE_DIR, BackfillState
 
     workers, notes = workers_for(adapter, args.workers)
-    selection = _selection(args)
+    selection = check_selection(args)
     state = BackfillState.new(
         target=args.target,
         start=runs[0].start,
@@ -320,57 +320,41 @@ def make_refresh_plan(args: argparse.Namespace, runs: list[Chunk], adapter: str)
     )
 
 
+def refresh_planner(
+    runs: list[Chunk], adapter: str, window: tuple[dt.date, dt.date] | None
+) -> backfill.Planner:
+    """The backfill planner of a refresh: `runs` first (dry run, path checks); under the
+    target's lease the view is read again, since a run we waited for may have built some of
+    the dates (NothingToBuild when it built them all)."""
+    planned: list[list[Chunk]] = []
+
+    def plan(args: argparse.Namespace) -> Plan:
+        now = runs
+        if planned:
+            rows = read_view(args.target, adapter, window)
+            now = date_runs(describe(rows, args.include_logic_changes)[0])
+            if not now:
+                raise backfill.NothingToBuild("another run built the dates meanwhile")
+            if now != planned[-1]:
+                sys.stdout.write(f"  the view changed while waiting: {len(now)} chunk(s) now\n")
+        planned.append(now)
+        return make_refresh_plan(args, now, adapter)
+
+    return plan
+
+
 def build(
     args: argparse.Namespace,
     runs: list[Chunk],
     adapter: str,
     window: tuple[dt.date, dt.date] | None,
 ) -> int:
-    """Build the runs with the backfill's steps, holding the target's lease (the view is read
-    again under it: a run we waited for may have built some of the dates)."""
-    from driver.backfill import command as backfill
-    from driver.backfill.lease import LeaseHeld
-    from driver.backfill.state import StateStore
-
+    """Build the runs with the backfill's steps (lease, signals, retries, state, report,
+    validation)."""
     # the backfill steps read these from their arguments
     args.chunk_timeout, args.retry_base_seconds, args.heartbeat_seconds = None, 5.0, 30.0
     args.run_id = _stamp()
-    plan = make_refresh_plan(args, runs, adapter)
-    cancel = threading.Event()
-    guard = backfill.SignalGuard(cancel)
-    with guard.installed():
-        if args.dry_run:
-            return backfill.dry_run(plan)
-        backfill.check_paths(plan)
-        try:
-            with backfill.target_lease(plan, args.run_id, args.wait):
-                now = date_runs(
-                    describe(read_view(args.target, adapter, window), args.include_logic_changes)[0]
-                )
-                if not now:
-                    sys.stdout.write("nothing to build: another run built the dates meanwhile\n")
-                    return EXIT_OK
-                if now != runs:
-                    sys.stdout.write(f"  the view changed while waiting: {len(now)} chunk(s) now\n")
-                    plan = make_refresh_plan(args, now, adapter)
-                base = plan.state_file.parent
-                ctx = backfill.RunContext(
-                    plan=plan,
-                    store=StateStore(plan.state_file, plan.state),
-                    run_id=args.run_id,
-                    runs_dir=base / "runs" / plan.state_file.stem,
-                    report_path=base / f"run_{args.run_id}.json",
-                )
-                try:
-                    return backfill.run_leased(ctx, args, guard)
-                except backfill.Interrupted as exc:
-                    return backfill.finish_interrupted(ctx, exc.signum)
-        except LeaseHeld as exc:
-            sys.stderr.write(f"error: {exc}\n")
-            return EXIT_LEASE_HELD
-        except backfill.Interrupted as exc:
-            sys.stderr.write(f"{exc} before the run began: nothing run or written\n")
-            return exc.code
+    return backfill.run(args, planner=refresh_planner(runs, adapter, window))
 
 
 def read_or_create(
@@ -405,7 +389,7 @@ def run(args: argparse.Namespace) -> int:
     adapter = options.target_adapter(args)
     # every input checked before anything is read or run
     workers_for(adapter, args.workers)
-    _selection(args)
+    check_selection(args)
     options.dbt_vars(args)
     options.dbt_command(args)
     if args.max_attempts < 1:
