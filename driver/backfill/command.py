@@ -24,13 +24,11 @@ Exit codes: 0 every chunk built and validation passed; 1 a chunk or the validati
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,14 +38,15 @@ from driver import options
 from driver.backfill import progress as prog
 from driver.backfill.chunks import UNITS
 from driver.backfill.lease import (
-    BIGQUERY,
     EXIT_LEASE_HELD,
     LeaseHeld,
-    bigquery_lease,
+    add_wait_argument,
     check_database,
+    check_wait,
     database_file,
-    duckdb_lease,
+    new_run_id,
 )
+from driver.backfill.lease import target_lease as hold_target_lease
 from driver.backfill.orphans import end_leftover
 from driver.backfill.plan import (
     AUTO_CHUNK,
@@ -83,12 +82,6 @@ from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.project import DEFAULT_SELECTION
 
 EXIT_INTERRUPTED = 130  # SIGINT; any signal: 128 + its number (SIGTERM: 143)
-# Decides what a run builds; called before the lease (dry run, paths) and again under it.
-Planner = Callable[[argparse.Namespace], Plan]
-
-
-class NothingToBuild(Exception):
-    """A planner found nothing left to build under the lease (a run we waited for built it)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -159,12 +152,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--heartbeat-seconds", type=float, default=30.0, help="log-mode heartbeat interval (30)"
     )
-    parser.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        help="seconds to wait for another run holding the target's lease (default 0: exit 3)",
-    )
+    add_wait_argument(parser)
     options.add_vars(parser)
     options.add_dbt_executable(parser)
 
@@ -500,16 +488,8 @@ def check_paths(plan: Plan) -> None:
 
 @contextmanager
 def target_lease(plan: Plan, run_id: str, wait: float) -> Iterator[None]:
-    """Hold the target's lease for the block (DuckDB: <database>.lease); LeaseHeld if not."""
-    if plan.adapter == BIGQUERY:
-        with bigquery_lease(plan.target, run_id, wait):
-            yield
-        return
-    database = database_file(plan.target, plan.adapter)
-    if database is None:
-        yield
-        return
-    with duckdb_lease(database, run_id, now_iso(), wait):
+    """Hold the target's lease for the block (driver.backfill.lease); LeaseHeld if not."""
+    with hold_target_lease(plan.target, plan.adapter, run_id, wait):
         yield
 
 
@@ -539,15 +519,11 @@ def finish_interrupted(ctx: RunContext, signum: int) -> int:
     return code
 
 
-def run(args: argparse.Namespace, planner: Planner = make_plan) -> int:
-    """The steps of one run; `planner` decides the chunks (refresh passes its own)."""
+def run(args: argparse.Namespace) -> int:
     guard = SignalGuard(threading.Event())
     with guard.installed():
         try:
-            return plan_and_run(args, guard, planner)
-        except NothingToBuild as exc:
-            sys.stdout.write(f"nothing to build: {exc}\n")
-            return EXIT_OK
+            return plan_and_run(args, guard)
         except LeaseHeld as exc:
             sys.stderr.write(f"error: {exc}\n")
             return EXIT_LEASE_HELD
@@ -556,11 +532,10 @@ def run(args: argparse.Namespace, planner: Planner = make_plan) -> int:
             return exc.code
 
 
-def plan_and_run(args: argparse.Namespace, guard: SignalGuard, planner: Planner = make_plan) -> int:
+def plan_and_run(args: argparse.Namespace, guard: SignalGuard) -> int:
     """Plan, check the paths, take the target's lease and run (signals already guarded)."""
-    plan = planner(args)
-    if args.wait < 0:
-        raise UsageError(f"--wait must be >= 0 seconds, got {args.wait}")
+    plan = make_plan(args)
+    check_wait(args.wait)
     if args.dry_run:
         try:
             return dry_run(plan)
@@ -568,11 +543,11 @@ def plan_and_run(args: argparse.Namespace, guard: SignalGuard, planner: Planner 
             sys.stderr.write(f"{exc}: dry run stopped; nothing written\n")
             return exc.code
     check_paths(plan)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + f"_{os.getpid()}"
+    stamp = new_run_id()
     args.run_id = stamp
     with target_lease(plan, stamp, args.wait):
         # planned again under the lease: a run we waited for may have built chunks
-        plan = planner(args)
+        plan = make_plan(args)
         base = plan.state_file.parent
         ctx = RunContext(
             plan=plan,

@@ -18,6 +18,8 @@ that dies stops renewing and its lease lapses after BIGQUERY_LEASE_TTL seconds.
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import fcntl
 import json
 import os
@@ -29,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from driver.backfill.state import now_iso
 from driver.errors import UsageError
 from driver.project import PROJECT_DIR, profile_setting
 
@@ -40,6 +43,27 @@ BIGQUERY_LEASE_TTL = 600  # seconds a BigQuery lease lasts unless renewed
 
 class LeaseHeld(Exception):
     """Another run holds the target's lease (exit 3); the message says who and since when."""
+
+
+def add_wait_argument(parser: argparse.ArgumentParser) -> None:
+    """--wait SECONDS: how long a command that writes the target waits for its lease."""
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for another run holding the target's lease (default 0: exit 3)",
+    )
+
+
+def check_wait(wait: float) -> None:
+    """UsageError unless --wait is >= 0."""
+    if wait < 0:
+        raise UsageError(f"--wait must be >= 0 seconds, got {wait}")
+
+
+def new_run_id() -> str:
+    """An id for one run of a command that writes the target: UTC time and pid."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + f"_{os.getpid()}"
 
 
 def database_file(target: str, adapter: str) -> Path | None:
@@ -241,3 +265,21 @@ def bigquery_lease(
         stop.set()
         renewer.join(timeout=5)
         lease.release()
+
+
+@contextmanager
+def target_lease(target: str, adapter: str, run_id: str, wait: float) -> Iterator[None]:
+    """Hold `target`'s lease for the block: DuckDB `<database>.lease`, BigQuery the dataset's
+    build_leases row; nothing for a DuckDB target without a file. LeaseHeld if another run
+    holds it after `wait` seconds. Every command that writes the target takes it (backfill,
+    refresh, validate: dbt test writes validation_history and the stored failures)."""
+    if adapter == BIGQUERY:
+        with bigquery_lease(target, run_id, wait):
+            yield
+        return
+    database = database_file(target, adapter)
+    if database is None:
+        yield
+        return
+    with duckdb_lease(database, run_id, now_iso(), wait):
+        yield

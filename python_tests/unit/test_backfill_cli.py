@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import FAKE_DBT
 
-from driver.backfill import command as backfill_command
+from driver.backfill import lease
 from driver.backfill.state import FAILED, PENDING, RUNNING, SUCCESS, read_state, write_state
 from driver.cli import main
 from driver.dbt.results import shared_relations
@@ -42,7 +42,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     database.touch()
     monkeypatch.setenv("NBA_DUCKDB_PATH", str(database))
     # BigQuery targets here are never reached (the fake dbt builds): no lease row to take
-    monkeypatch.setattr(backfill_command, "bigquery_lease", _no_lease)
+    monkeypatch.setattr(lease, "bigquery_lease", _no_lease)
     monkeypatch.setenv("FAKE_DBT_LOG", str(tmp_path / "calls.jsonl"))
     monkeypatch.setenv("FAKE_DBT_STATE_DIR", str(tmp_path / "fake_state"))
     for var in (
@@ -423,7 +423,7 @@ def test_missing_duckdb_database_exits_2_before_any_chunk_and_creates_none(
     database = tmp_path / ("typo" if missing == "directory" else "db") / "other.duckdb"
     monkeypatch.setenv("NBA_DUCKDB_PATH", str(database))
     # BigQuery targets here are never reached (the fake dbt builds): no lease row to take
-    monkeypatch.setattr(backfill_command, "bigquery_lease", _no_lease)
+    monkeypatch.setattr(lease, "bigquery_lease", _no_lease)
     assert backfill(fake) == 2
     err = capsys.readouterr().err
     assert str(database) in err and ("does not exist" in err)

@@ -1,18 +1,25 @@
-"""One writer per target: the DuckDB lease file, and ending only our own leftover processes."""
+"""One writer per target: the DuckDB lease file, validate taking it like a backfill, and
+ending only our own leftover processes."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from conftest import FAKE_DBT
 
-from driver.backfill.lease import LeaseHeld, duckdb_lease, process_start_time
+from driver.backfill.lease import LeaseHeld, duckdb_lease, process_running, process_start_time
 from driver.backfill.orphans import end_leftover, is_ours
 from driver.backfill.runner import RUN_ID_ENV
+from driver.cli import main
+from driver.project import PROJECT_DIR
 
 
 def test_a_second_holder_is_refused_naming_the_first(tmp_path: Path) -> None:
@@ -64,3 +71,68 @@ def test_leftovers_are_ended_only_when_pid_start_time_and_run_id_match() -> None
         for proc in (ours, other):
             proc.kill()
             proc.wait()
+
+
+def _validate(run_dir: Path, *extra: str) -> list[str]:
+    return ["validate", "--start-date", "2022-01-01", "--end-date", "2022-01-07",
+            "--run-dir", str(run_dir), "--dbt-executable", f"{sys.executable} {FAKE_DBT}",
+            *extra]  # fmt: skip
+
+
+def test_validate_takes_the_lease_a_backfill_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dbt test` writes (stored failures, validation_history): validate exits 3 naming the
+    holder and runs no dbt, or waits (--wait) until the holder is done."""
+    database = tmp_path / "nba.duckdb"
+    database.touch()
+    monkeypatch.setenv("NBA_DUCKDB_PATH", str(database))
+    monkeypatch.setenv("FAKE_DBT_LOG", str(tmp_path / "calls.jsonl"))
+    with duckdb_lease(database, "backfill-run", "2026-01-01T00:00:00+00:00"):
+        assert main(_validate(tmp_path / "refused")) == 3
+    err = capsys.readouterr().err
+    assert "run backfill-run" in err and "--wait" in err and "Traceback" not in err
+    assert not (tmp_path / "calls.jsonl").exists()  # no dbt ran
+
+    held = threading.Event()
+
+    def hold_briefly() -> None:
+        with duckdb_lease(database, "backfill-run", "now"):
+            held.set()
+            time.sleep(1.5)
+
+    holder = threading.Thread(target=hold_briefly)
+    holder.start()
+    held.wait(10)
+    try:
+        code = main(_validate(tmp_path / "waited", "--wait", "30"))
+    finally:
+        holder.join()
+    assert "waiting up to 30 s for run backfill-run" in capsys.readouterr().out
+    assert code in (0, 1)  # the fake dbt's report; what matters: it ran after the holder
+    (call,) = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()
+               if json.loads(line)["outcome"] != "started"]  # fmt: skip
+    assert call["command"] == "test"
+
+
+def test_sigint_during_validate_ends_dbt_test_with_one_line(tmp_path: Path) -> None:
+    database = tmp_path / "nba.duckdb"
+    database.touch()
+    log = tmp_path / "calls.jsonl"
+    env = {**os.environ, "NBA_DUCKDB_PATH": str(database), "FAKE_DBT_LOG": str(log),
+           "FAKE_DBT_TEST_SLEEP": "30"}  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "driver", *_validate(tmp_path / "v")],
+                            cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (log.exists() and log.read_text().strip()):
+        assert proc.poll() is None and time.monotonic() < deadline, "no dbt test started"
+        time.sleep(0.1)
+    dbt_pid = json.loads(log.read_text().splitlines()[0])["pid"]
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in out + err
+    assert err.strip().splitlines() == ["SIGINT during the validation: stopped; dbt test ended"]
+    assert not process_running(dbt_pid, process_start_time(dbt_pid))
+    assert database.with_name("nba.duckdb.lease").read_text() == ""  # released
