@@ -43,7 +43,6 @@ from driver.backfill.lease import (
     add_wait_argument,
     check_database,
     check_wait,
-    database_file,
     new_run_id,
 )
 from driver.backfill.lease import target_lease as hold_target_lease
@@ -586,7 +585,7 @@ def run_leased(ctx: RunContext, args: argparse.Namespace, guard: SignalGuard) ->
     if (
         plan.to_run
         and not plan.extra_vars.get("allow_shrink")
-        and raw_rows_in_window(database_file(plan.target, plan.adapter), plan.start, plan.end) == 0
+        and raw_rows_in_window(plan.target, plan.adapter, plan.start, plan.end) == 0
     ):
         return nothing_to_build(ctx)
     store.save()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import FAKE_DBT
 
-from driver.backfill import lease
+from driver.backfill import lease, raw_window
 from driver.backfill.state import FAILED, PENDING, RUNNING, SUCCESS, read_state, write_state
 from driver.cli import main
 from driver.dbt.results import shared_relations
@@ -41,8 +41,10 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     database.parent.mkdir()
     database.touch()
     monkeypatch.setenv("NBA_DUCKDB_PATH", str(database))
-    # BigQuery targets here are never reached (the fake dbt builds): no lease row to take
+    # BigQuery targets here are never reached (the fake dbt builds): no lease row to take,
+    # no raw rows to count (unknown: the backfill runs)
     monkeypatch.setattr(lease, "bigquery_lease", _no_lease)
+    monkeypatch.setattr(raw_window, "_bigquery_rows", lambda *_: None)
     monkeypatch.setenv("FAKE_DBT_LOG", str(tmp_path / "calls.jsonl"))
     monkeypatch.setenv("FAKE_DBT_STATE_DIR", str(tmp_path / "fake_state"))
     for var in (
