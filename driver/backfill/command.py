@@ -63,7 +63,7 @@ from driver.backfill.plan import (
 from driver.backfill.raw_window import raw_rows_in_window
 from driver.backfill.report import write_report
 from driver.backfill.retry import RetryPolicy
-from driver.backfill.runner import CHUNK_VARS, ChunkEvents, ChunkRunner
+from driver.backfill.runner import CHUNK_VARS, ChunkEvents, ChunkRunner, serial_session
 from driver.backfill.scheduler import StopReason, run_chunks
 from driver.backfill.state import (
     FAILED,
@@ -355,17 +355,23 @@ def build_chunks(
         chunk_vars={**plan.extra_vars, **({} if plan.whole_window else CHUNK_VARS)},
         unit_tests=unit_tests,
         run_id=getattr(args, "run_id", ""),
+        session=serial_session(plan.workers, len(plan.to_run), plan.dbt_command),
+        # several chunks: the validation at the end runs the input and warn-level checks once
+        defer_checks=not plan.whole_window and not getattr(args, "skip_validation", False),
     )
-    stopped_by = run_chunks(
-        plan.to_run,
-        lambda i, fr, lead: runner.run(i, full_refresh=fr, lead=lead),
-        workers=plan.workers,
-        cancel=cancel,
-        fail_fast=args.fail_fast,
-        full_refresh=plan.state.full_refresh_pending,
-        on_full_refresh_done=store.set_full_refresh_done,
-        stop_after_lead_failure=runner.stop_reason,
-    )
+    try:
+        stopped_by = run_chunks(
+            plan.to_run,
+            lambda i, fr, lead: runner.run(i, full_refresh=fr, lead=lead),
+            workers=plan.workers,
+            cancel=cancel,
+            fail_fast=args.fail_fast,
+            full_refresh=plan.state.full_refresh_pending,
+            on_full_refresh_done=store.set_full_refresh_done,
+            stop_after_lead_failure=runner.stop_reason,
+        )
+    finally:  # the session's dbt holds the warehouse: end it before the validation
+        runner.close()
     return ChunksOutcome(
         stopped_by=stopped_by,
         failed_unit_tests=[uid for i in runner.results for uid in runner.failed_unit_tests(i)],

@@ -25,7 +25,7 @@ from driver.backfill.state import (
     now_iso,
 )
 from driver.dbt import results as dbt_results
-from driver.dbt.invoke import DbtResult, default_dbt_command, run_dbt, window_vars
+from driver.dbt.invoke import DbtResult, DbtSession, default_dbt_command, run_dbt, window_vars
 
 # Set in every dbt process a backfill starts: driver.backfill.orphans ends a leftover
 # process only when its environment carries the run id the state file recorded.
@@ -35,6 +35,19 @@ RUN_ID_ENV = "NBA_BACKFILL_RUN_ID"
 # replace each other's failure tables. The validation over the whole window, run once at the
 # end, stores them. A backfill of one chunk stores them: its build is the validation.
 CHUNK_VARS: dict[str, object] = {"store_failures_as": "ephemeral"}
+
+# Checks a chunk of a several-chunk backfill leaves to the validation of the whole window at
+# the end, which runs every check once (dbt selectors, excluded from the chunk's build): the
+# input checks, defined with the raw sources and the staging and intermediate models, and the
+# warn-level checks (they never stop a publish). Each chunk keeps the error-level checks of
+# what it publishes, the audit model's (write-audit-publish: they run before the publish).
+# Cautious indirect selection: a mart check that reads a raw source too (the schedule's) is
+# not an input check.
+DEFERRED_CHECKS = (
+    "path:models/staging,resource_type:test",
+    "path:models/intermediate,resource_type:test",
+    "config.severity:warn,resource_type:test",
+)
 
 
 def kept_for_inspection(result: DbtResult) -> list[str]:
@@ -57,6 +70,16 @@ def kept_for_inspection(result: DbtResult) -> list[str]:
             if node.get("resource_type") == "model" and statuses.get(str(model)) == "success":
                 kept.add(f"{node.get('schema')}.{node.get('alias') or node.get('name')}")
     return sorted(kept)
+
+
+def serial_session(workers: int, chunks: int, dbt_command: list[str]) -> DbtSession | None:
+    """A DbtSession (one dbt process, the project parsed once) for a run whose chunks go one at
+    a time, more than one of them, with the project's own dbt: each chunk then skips dbt's
+    start-up and parse. None otherwise: parallel chunks (dbtRunner is not safe concurrently in
+    one process) and a --dbt-executable (a fake dbt in tests) run one process per chunk."""
+    if workers == 1 and chunks > 1 and dbt_command == default_dbt_command():
+        return DbtSession()
+    return None
 
 
 def _nothing(*_: object) -> None:
@@ -88,7 +111,10 @@ class ChunkRunner:
     chunk_vars: dict[str, object] = field(default_factory=lambda: dict(CHUNK_VARS))
     unit_tests: bool = True
     run_id: str = ""
+    # leave DEFERRED_CHECKS to the validation at the end (only when one will run)
+    defer_checks: bool = False
     results: dict[int, DbtResult] = field(default_factory=dict)  # the last dbt run per chunk
+    session: DbtSession | None = None  # serial chunks in one dbt process (serial_session)
 
     def build_args(self, full_refresh: bool, unit_tests: bool) -> list[str]:
         """`dbt build` of the selection. Unit tests check model logic on fixtures, not on the
@@ -96,6 +122,8 @@ class ChunkRunner:
         args = ["build", "--select", *self.selection]
         if not unit_tests:
             args += ["--exclude-resource-type", "unit_test"]
+        if self.defer_checks:
+            args += ["--exclude", *DEFERRED_CHECKS, "--indirect-selection", "cautious"]
         return [*args, "--full-refresh"] if full_refresh else args
 
     def failed_unit_tests(self, index: int) -> list[str]:
@@ -126,17 +154,7 @@ class ChunkRunner:
                 c.run_dir, c.run_id = str(run_dir), self.run_id
             self.events.started(index)
             began = time.monotonic()
-            result = run_dbt(
-                self.build_args(full_refresh, unit_tests),
-                target=self.target,
-                run_dir=run_dir,
-                vars_json=window_vars(chunk.start, chunk.end, self.chunk_vars),
-                dbt_command=self.dbt_command,
-                timeout=self.timeout,
-                env={RUN_ID_ENV: self.run_id},
-                cancel=self.cancel,
-                on_start=lambda pid: self._set_pid(index, pid),
-            )
+            result = self._dbt(index, run_dir, full_refresh, unit_tests)
             seconds = round(time.monotonic() - began, 2)
             self.results[index] = result
             if result.cancelled:
@@ -168,6 +186,42 @@ class ChunkRunner:
                 with self.store.update(index) as c:
                     c.status = PENDING
                 return PENDING
+
+    def _dbt(self, index: int, run_dir: Path, full_refresh: bool, unit_tests: bool) -> DbtResult:
+        """Chunk `index`'s `dbt build`: in the session when there is one, else its own dbt."""
+        chunk = self.store.state.chunks[index]
+        args = self.build_args(full_refresh, unit_tests)
+        vars_json = window_vars(chunk.start, chunk.end, self.chunk_vars)
+        env = {RUN_ID_ENV: self.run_id}
+        on_start = lambda pid: self._set_pid(index, pid)  # noqa: E731
+        if self.session is not None:
+            return self.session.run(
+                args,
+                target=self.target,
+                run_dir=run_dir,
+                vars_json=vars_json,
+                parse_key=window_vars(None, None, self.chunk_vars),  # all but the window
+                env=env,
+                timeout=self.timeout,
+                cancel=self.cancel,
+                on_start=on_start,
+            )
+        return run_dbt(
+            args,
+            target=self.target,
+            run_dir=run_dir,
+            vars_json=vars_json,
+            dbt_command=self.dbt_command,
+            timeout=self.timeout,
+            env=env,
+            cancel=self.cancel,
+            on_start=on_start,
+        )
+
+    def close(self) -> None:
+        """End the session's dbt process, if any (it holds the warehouse until then)."""
+        if self.session is not None:
+            self.session.close()
 
     def _set_pid(self, index: int, pid: int) -> None:
         with self.store.update(index) as c:

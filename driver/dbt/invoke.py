@@ -1,4 +1,6 @@
-"""Run dbt as a subprocess (dbtRunner is not safe to run concurrently in one process).
+"""Run dbt: as a subprocess per call (run_dbt), or serial calls in one dbt process that
+parses the project once (DbtSession, driver.dbt.worker; dbtRunner is not safe to run
+concurrently in one process, so parallel chunks use run_dbt).
 
 The dbt command line is a parameter (`dbt_command`), decided by the CLI: the project's dbt
 by default, a fake dbt in tests (the hidden --dbt-executable option).
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -116,6 +119,83 @@ def terminate_group(proc: subprocess.Popen[str], grace: float = TERMINATE_GRACE_
             continue
 
 
+def _call_paths(run_dir: Path) -> tuple[Path, Path, int]:
+    """Create run_dir/target, drop a previous run_results.json; (target, logs, log offset)."""
+    target_path = run_dir / "target"
+    target_path.mkdir(parents=True, exist_ok=True)
+    (target_path / "run_results.json").unlink(missing_ok=True)  # never a previous run's
+    log_file = dbt_log_file(run_dir)
+    log_offset = log_file.stat().st_size if log_file.exists() else 0
+    return target_path, run_dir / "logs", log_offset
+
+
+def _dbt_args(args: Sequence[str], target: str, run_dir: Path, vars_json: str | None) -> list[str]:
+    """The dbt command line after the executable: `args`, then the project, target, paths."""
+    cmd = [
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--target",
+        target,
+        "--target-path",
+        str(run_dir / "target"),
+        "--log-path",
+        str(run_dir / "logs"),
+    ]
+    return [*cmd, "--vars", vars_json] if vars_json is not None else cmd
+
+
+def _supervise(
+    proc: subprocess.Popen[str],
+    done: Callable[[float], bool],
+    timeout: float | None,
+    cancel: threading.Event | None,
+) -> tuple[bool, bool]:
+    """Wait until `done(poll_seconds)` says the call ended; a set `cancel` or the `timeout`
+    ends proc's process group instead. Returns (cancelled, timed_out)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not done(0.2):
+        cancelled = cancel is not None and cancel.is_set()
+        timed_out = not cancelled and deadline is not None and time.monotonic() > deadline
+        if cancelled or timed_out:
+            terminate_group(proc)
+            return cancelled, timed_out
+    return False, False
+
+
+def _result(
+    run_dir: Path,
+    returncode: int | None,
+    *,
+    cancelled: bool,
+    timed_out: bool,
+    timeout: float | None,
+    log_offset: int,
+) -> DbtResult:
+    """The DbtResult of a call that wrote <run_dir>/dbt_output.log and maybe run_results."""
+    output = (run_dir / "dbt_output.log").read_text(errors="replace")
+    if timed_out:
+        output += f"\ndbt timed out after {timeout:.0f} s and was terminated\n"
+    elif returncode is not None and returncode < 0 and not cancelled:
+        output += f"\ndbt was killed by signal {signal_text(-returncode)}\n"
+    run_results = None
+    results_file = run_dir / "target" / "run_results.json"
+    if results_file.exists():
+        try:
+            run_results = json.loads(results_file.read_text())
+        except json.JSONDecodeError:
+            run_results = None
+    return DbtResult(
+        returncode if returncode is not None else -1,
+        output,
+        run_results,
+        cancelled=cancelled,
+        timed_out=timed_out,
+        run_dir=run_dir,
+        log_offset=log_offset,
+    )
+
+
 def run_dbt(
     args: Sequence[str],
     *,
@@ -136,30 +216,10 @@ def run_dbt(
     exists.
     """
     run_dir = Path(run_dir)
-    target_path = run_dir / "target"
-    log_path = run_dir / "logs"
-    target_path.mkdir(parents=True, exist_ok=True)
-    results_file = target_path / "run_results.json"
-    results_file.unlink(missing_ok=True)  # never report a previous run's results
-    log_file = dbt_log_file(run_dir)
-    log_offset = log_file.stat().st_size if log_file.exists() else 0
-    cmd = [
-        *(dbt_command or default_dbt_command()),
-        *args,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--target",
-        target,
-        "--target-path",
-        str(target_path),
-        "--log-path",
-        str(log_path),
-    ]
-    if vars_json is not None:
-        cmd += ["--vars", vars_json]
-    output_file = run_dir / "dbt_output.log"
+    _, _, log_offset = _call_paths(run_dir)
+    cmd = [*(dbt_command or default_dbt_command()), *_dbt_args(args, target, run_dir, vars_json)]
     cancelled = timed_out = False
-    with open(output_file, "w") as out:
+    with open(run_dir / "dbt_output.log", "w") as out:
         proc = subprocess.Popen(
             cmd,
             cwd=PROJECT_DIR,
@@ -173,41 +233,146 @@ def run_dbt(
         try:
             if on_start is not None:
                 on_start(proc.pid)
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while True:
+
+            def ended(wait: float) -> bool:
                 try:
-                    proc.wait(timeout=0.2)
-                    break
+                    proc.wait(timeout=wait)
+                    return True
                 except subprocess.TimeoutExpired:
-                    pass
-                if cancel is not None and cancel.is_set():
-                    cancelled = True
-                elif deadline is not None and time.monotonic() > deadline:
-                    timed_out = True
-                if cancelled or timed_out:
-                    terminate_group(proc)
-                    break
+                    return False
+
+            cancelled, timed_out = _supervise(proc, ended, timeout, cancel)
         finally:  # an exception here (a signal's, say) never leaves dbt running
             if proc.poll() is None:
                 terminate_group(proc)
-    output = output_file.read_text(errors="replace")
-    if timed_out:
-        output += f"\ndbt timed out after {timeout:.0f} s and was terminated\n"
-    elif proc.returncode is not None and proc.returncode < 0 and not cancelled:
-        output += f"\ndbt was killed by signal {signal_text(-proc.returncode)}\n"
-    run_results = None
-    if results_file.exists():
-        try:
-            run_results = json.loads(results_file.read_text())
-        except json.JSONDecodeError:
-            run_results = None
-    returncode = proc.returncode if proc.returncode is not None else -1
-    return DbtResult(
-        returncode,
-        output,
-        run_results,
+    return _result(
+        run_dir,
+        proc.returncode,
         cancelled=cancelled,
         timed_out=timed_out,
-        run_dir=run_dir,
+        timeout=timeout,
         log_offset=log_offset,
     )
+
+
+class DbtSession:
+    """Serial dbt calls in one long-lived dbt process (driver.dbt.worker), the project parsed
+    once: a chunk then costs its nodes, not dbt's start-up and parse.
+
+    `run` has run_dbt's contract (same DbtResult, same run dir layout: target/ with
+    run_results.json and manifest.json, logs/dbt.log, dbt_output.log) and the same process
+    control: the worker runs in its own process group, which a cancel or a timeout ends
+    (SIGTERM, then SIGKILL); a worker that died (killed, crashed) fails only the call it was
+    running, and the next call starts a new one. Calls whose other vars, target or
+    environment differ from the previous call's parse again. One call at a time: `close`
+    ends the worker (it holds the warehouse's connection until then).
+    """
+
+    def __init__(self, python: str = sys.executable) -> None:
+        self.python = python
+        self._proc: subprocess.Popen[str] | None = None
+        self._reply: Any = None
+        self._env: dict[str, str] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def _start(self, env: dict[str, str]) -> subprocess.Popen[str]:
+        if self._proc is not None and (self._proc.poll() is not None or env != self._env):
+            self.close()
+        if self._proc is None:
+            read_fd, write_fd = os.pipe()
+            try:
+                self._proc = subprocess.Popen(
+                    [self.python, "-m", "driver.dbt.worker", str(write_fd)],
+                    cwd=PROJECT_DIR,
+                    env=env,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                    pass_fds=(write_fd,),
+                    process_group=0,
+                )
+            finally:
+                os.close(write_fd)
+            self._reply = os.fdopen(read_fd, "r")
+            self._env = env
+        return self._proc
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        target: str,
+        run_dir: Path,
+        vars_json: str | None = None,
+        parse_key: str = "",
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        cancel: threading.Event | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> DbtResult:
+        """One dbt call (see run_dbt). `parse_key`: what the parse depends on besides the
+        project (the vars other than the window): a new key parses again."""
+        run_dir = Path(run_dir)
+        _, _, log_offset = _call_paths(run_dir)
+        output = run_dir / "dbt_output.log"
+        output.write_text("")
+        proc = self._start(dbt_env(env))
+        request = {
+            "args": _dbt_args(args, target, run_dir, vars_json),
+            "parse_args": _dbt_args(["parse"], target, run_dir, vars_json),
+            "parse_key": f"{target}\n{parse_key}",
+            "output": str(output),
+        }
+        cancelled = timed_out = False
+        returncode: int | None = None
+        try:
+            if on_start is not None:
+                on_start(proc.pid)
+            assert proc.stdin is not None
+            proc.stdin.write(json.dumps(request) + "\n")
+            proc.stdin.flush()
+            reply_fd = self._reply.fileno()
+
+            def replied(wait: float) -> bool:
+                readable, _, _ = select.select([reply_fd], [], [], wait)
+                return bool(readable) or proc.poll() is not None
+
+            cancelled, timed_out = _supervise(proc, replied, timeout, cancel)
+            line = "" if cancelled or timed_out else self._reply.readline()
+            if line:
+                returncode = int(json.loads(line)["returncode"])
+        except (BrokenPipeError, ValueError, KeyError):
+            pass  # the worker died: its exit status is the call's
+        finally:
+            if returncode is None:  # killed, crashed, cancelled or timed out: not reusable
+                if proc.poll() is None:
+                    terminate_group(proc)
+                returncode = proc.returncode
+                self.close()
+        return _result(
+            run_dir,
+            returncode,
+            cancelled=cancelled,
+            timed_out=timed_out,
+            timeout=timeout,
+            log_offset=log_offset,
+        )
+
+    def close(self) -> None:
+        """End the worker: EOF on its stdin, then its process group if it lingers."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()
+            proc.wait(timeout=TERMINATE_GRACE_SECONDS)
+        except (BrokenPipeError, OSError, subprocess.TimeoutExpired):
+            terminate_group(proc)
+        if self._reply is not None:
+            self._reply.close()
+            self._reply = None
