@@ -13,7 +13,10 @@ removed file while a third process locks a new one).
 BigQuery: a row of nba_monitoring.build_leases per dataset written (project.dataset of the
 target), taken with a conditional MERGE (driver.warehouse.bigquery.BigQueryLease), renewed
 every BIGQUERY_LEASE_TTL / 4 seconds while the run lasts and deleted at its end; a holder
-that dies stops renewing and its lease lapses after BIGQUERY_LEASE_TTL seconds.
+that dies stops renewing and its lease lapses after BIGQUERY_LEASE_TTL seconds. A run on the
+same host as the holder can tell at once that it is gone (the row's holder names host, pid and
+process start time): it takes the lease over with a note instead of waiting for the expiry
+(a resume right after a kill -9).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -130,6 +134,20 @@ def holder_alive(holder: dict[str, object]) -> bool:
     return process_running(pid, started if isinstance(started, int) else None)
 
 
+_BIGQUERY_HOLDER = re.compile(r"(?P<host>\S+) pid (?P<pid>\d+) started (?P<started>\d+)")
+
+
+def bigquery_holder_alive(holder: str) -> bool:
+    """Whether the holder of a BigQuery lease row ("<host> pid <pid> started <ticks>") may
+    still run: False only when it is on this host and that process is gone."""
+    match = _BIGQUERY_HOLDER.fullmatch(holder.strip())
+    if match is None:
+        return True  # another format (an older run): cannot tell, it lapses by its expiry
+    return holder_alive(
+        {"host": match["host"], "pid": int(match["pid"]), "pid_started": int(match["started"])}
+    )
+
+
 def _describe(holder: dict[str, object]) -> str:
     return (
         f"run {holder.get('run_id')} (pid {holder.get('pid')} on {holder.get('host')}, "
@@ -215,7 +233,8 @@ def bigquery_lease(
     client = client_for_target(target)
     dataset = profile_setting(target, "dataset") or profile_setting(target, "schema") or ""
     key = f"{client.project}.{dataset}"
-    holder = f"{socket.gethostname()} pid {os.getpid()}"
+    pid = os.getpid()
+    holder = f"{socket.gethostname()} pid {pid} started {process_start_time(pid)}"
     lease = BigQueryLease(client, key, run_id, holder, ttl)
     deadline = time.monotonic() + max(0.0, wait)
     announced = False
@@ -223,6 +242,14 @@ def bigquery_lease(
         try:
             lease.ensure_table()
             taken, before = lease.try_acquire()
+            now = {} if taken else (lease.current() or {})
+            gone = bool(now) and not bigquery_holder_alive(str(now.get("holder") or ""))
+            if gone and lease.take_over(str(now.get("run_id"))):
+                sys.stdout.write(
+                    f"note: took over the lease of run {now.get('run_id')} "
+                    f"({now.get('holder')}, since {now.get('acquired_at')}), now gone\n"
+                )
+                taken, before = True, None
         except GoogleAPIError as exc:
             raise UsageError(
                 f"cannot take the lease of {key} in {client.project}.nba_monitoring."
@@ -230,7 +257,6 @@ def bigquery_lease(
             ) from None
         if taken:
             break
-        now = lease.current() or {}
         who = f"run {now.get('run_id')} ({now.get('holder')}, since {now.get('acquired_at')})"
         if time.monotonic() >= deadline:
             raise LeaseHeld(

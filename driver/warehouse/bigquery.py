@@ -199,7 +199,8 @@ class BigQueryLease:
     nba_monitoring.build_leases, taken with one conditional MERGE (a row that is missing or
     expired becomes ours; BigQuery runs DML on one table one statement at a time), renewed by
     `renew` before it expires, deleted by `release`. A holder that dies stops renewing: its
-    lease lapses after `ttl_seconds`."""
+    lease lapses after `ttl_seconds`, or is taken over at once (`take_over`) by a run that
+    can tell the holder is gone (driver.backfill.lease: the same host, its process ended)."""
 
     def __init__(
         self, client: bigquery.Client, key: str, run_id: str, holder: str, ttl_seconds: int
@@ -250,6 +251,20 @@ class BigQueryLease:
         )  # fmt: skip
         now = self.current()
         return (now is not None and now["run_id"] == self.run_id), before
+
+    def take_over(self, dead_run_id: str) -> bool:
+        """Take the lease of run `dead_run_id`, whose holder is known to be gone (not expired
+        yet); False if that run no longer holds it (another run took it first)."""
+        self._query(
+            f"update {self.table} set holder = @holder, run_id = @run_id, "
+            "acquired_at = current_timestamp(), "
+            "expires_at = timestamp_add(current_timestamp(), interval @ttl second) "
+            "where target = @key and run_id = @dead",
+            key=self.key, holder=self.holder, run_id=self.run_id, ttl=self.ttl_seconds,
+            dead=dead_run_id,
+        )  # fmt: skip
+        now = self.current()
+        return now is not None and now["run_id"] == self.run_id
 
     def renew(self) -> bool:
         """Push the expiry out by ttl_seconds; False if the lease is no longer ours."""

@@ -513,6 +513,7 @@ def test_signal_during_the_validation_ends_dbt_test(
     assert proc.returncode == code, out + err
     assert "Traceback" not in out + err
     assert f"{sig.name} during the validation: stopped; chunks 3 success" in err
+    assert len(err.strip().splitlines()) == 1, err  # one line says it all
     state = read_state(fake / "state.json")
     assert state is not None and all(c.status == SUCCESS for c in state.chunks)
     assert len(list(fake.glob("run_*.json"))) == 1

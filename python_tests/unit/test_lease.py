@@ -136,3 +136,19 @@ def test_sigint_during_validate_ends_dbt_test_with_one_line(tmp_path: Path) -> N
     assert err.strip().splitlines() == ["SIGINT during the validation: stopped; dbt test ended"]
     assert not process_running(dbt_pid, process_start_time(dbt_pid))
     assert database.with_name("nba.duckdb.lease").read_text() == ""  # released
+
+
+def test_a_bigquery_lease_holder_on_this_host_whose_process_ended_is_gone() -> None:
+    """The BigQuery lease row names host, pid and start time: a resume on the same host after a
+    kill -9 takes it over at once; a holder elsewhere (or unreadable) lapses by expiry only."""
+    from driver.backfill.lease import bigquery_holder_alive
+
+    host = os.uname().nodename
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    me = os.getpid()
+    assert bigquery_holder_alive(f"{host} pid {me} started {process_start_time(me)}")
+    assert not bigquery_holder_alive(f"{host} pid {dead.pid} started 1")
+    assert not bigquery_holder_alive(f"{host} pid {me} started 1")  # a reused pid
+    assert bigquery_holder_alive(f"elsewhere pid {dead.pid} started 1")
+    assert bigquery_holder_alive("gone")
