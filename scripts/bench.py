@@ -87,6 +87,7 @@ TARGETS = {  # name: (limit, "max" = value must be <= limit, "min" = value must 
     "set_based_over_floor": (3.0, "max"),
     "peak_rss_mb": (2048.0, "max"),
     "one_day_refresh_s": (8.0, "max"),
+    "refresh_noop_s": (3.0, "max"),
 }
 # Scale curve: the last N seasons up to this day, one command each; its goals at 20 seasons.
 SCALE_SEASONS: tuple[int, ...] = (1, 3, 10, 20)
@@ -95,15 +96,16 @@ SCALE_LIMITS = {"seconds": 60.0, "peak_rss_mb": 2048.0}
 SCALE_PNG = PROJECT_DIR / "docs" / "img" / "scale_curve.png"
 # The parts of the bench (--only picks some); the first five share one built history.
 CORE_PARTS = ("set_based", "floor", "per_day", "microbatch", "refresh")
-PARTS = (*CORE_PARTS, "scale", "forced", "default")
+PARTS = (*CORE_PARTS, "scale", "forced", "default", "late")
+SMOKE_PARTS = (*CORE_PARTS, "late")  # --smoke's default: every part that has a smoke variant
 MICROBATCH_CONFIG = """{{
     config(
         materialized='incremental',
         incremental_strategy='microbatch',
         event_time='game_date',
         batch_size='day',
-        begin='%s',
-        lookback=0,
+        begin='%(begin)s',
+        lookback=%(lookback)d,
         concurrent_batches=true,
         on_schema_change='fail',
     )
@@ -702,9 +704,12 @@ def event_time_models(built_db: Path) -> tuple[list[str], list[str]]:
     return [name for name, has in rows if has], [name for name, has in rows if not has]
 
 
-def make_microbatch_project(dst: Path, cfg: Config, with_event_time: list[str]) -> dict[str, Any]:
+def make_microbatch_project(
+    dst: Path, cfg: Config, with_event_time: list[str], lookback: int = 0
+) -> dict[str, Any]:
     """Copy the dbt project to `dst`; only the computing model's config (COMPUTE_MODEL, made
-    microbatch) and event_time configs change."""
+    microbatch with `lookback` batches) and event_time configs change."""
+    mart_config = MICROBATCH_CONFIG % {"begin": cfg.start.isoformat(), "lookback": lookback}
     if dst.exists():
         shutil.rmtree(dst)
     dst.mkdir(parents=True)
@@ -717,7 +722,7 @@ def make_microbatch_project(dst: Path, cfg: Config, with_event_time: list[str]) 
     text = mart.read_text()
     new, n = re.subn(
         r"\{\{\s*config\(.*?\)\s*\}\}",
-        lambda _m: MICROBATCH_CONFIG % cfg.start.isoformat(),
+        lambda _m: mart_config,
         text,
         count=1,
         flags=re.DOTALL,
@@ -737,7 +742,7 @@ def make_microbatch_project(dst: Path, cfg: Config, with_event_time: list[str]) 
         models.setdefault(layer, {})[model] = {"+event_time": "game_date"}
     project.setdefault("sources", {}).setdefault(name, {})["+event_time"] = "game_date"
     (dst / "dbt_project.yml").write_text(yaml.safe_dump(project, sort_keys=False))
-    return {"project_dir": str(dst), "mart_config": MICROBATCH_CONFIG % cfg.start.isoformat()}
+    return {"project_dir": str(dst), "mart_config": mart_config}
 
 
 def _batch_concurrency(output: str) -> int:
@@ -1123,6 +1128,379 @@ def bench_default_command(cfg: Config, raw_db: Path) -> dict[str, Any]:
     return {**asdict(run), **detail, "default_command_s": run.seconds}
 
 
+# ------------------------------------------------------------------ late data
+
+
+# The daily job's clock: 10:00 UTC, after the night's box scores (they land by 07:30 the day
+# after the game) and before that day's corrections (12:00); docs/synthetic_data.md.
+LATE_JOB_HOUR = 10
+LATE_GAP = dt.timedelta(days=3)  # T2 - T1: three days of arrivals between the two loads
+LOOKBACK = 3  # dbt microbatch `lookback` of the comparison
+BOX_TABLES = ("nbac_gamebook_player_stats", "bdl_player_boxscores")  # a correction's tables
+LATE_PBP_TABLE = "bigdataball_play_by_play"  # lands about game day + 2 days 22:00
+LATE_MIN_PBP_DAYS = 3  # the full run needs late play-by-play on at least this many dates
+
+
+def microbatch_batches(now: dt.datetime, lookback: int) -> list[dt.date]:
+    """The daily batches dbt microbatch runs for an incremental run at `now` (UTC) without
+    --event-time-start/--event-time-end: the batch holding `now` and `lookback` batches before
+    it. Computed by dbt's own MicrobatchBuilder, so the bench follows dbt's rule, not a copy."""
+    import types
+
+    from dbt.contracts.graph.nodes import NodeConfig
+    from dbt.materializations.incremental.microbatch import MicrobatchBuilder
+
+    config = NodeConfig.from_dict(
+        {
+            "materialized": "incremental",
+            "incremental_strategy": "microbatch",
+            "batch_size": "day",
+            "lookback": lookback,
+            "begin": "2000-01-01",
+            "event_time": "game_date",
+        }
+    )
+    builder = MicrobatchBuilder(
+        model=types.SimpleNamespace(config=config, name=COMPUTE_MODEL),  # type: ignore[arg-type]
+        is_incremental=True,
+        event_time_start=None,
+        event_time_end=None,
+        default_end_time=now,
+    )
+    end = builder.build_end_time()
+    return [start.date() for start, _ in builder.build_batches(builder.build_start_time(end), end)]
+
+
+Arrivals = dict[str, list[tuple[dt.date, dt.datetime]]]
+
+
+def raw_arrivals(raw_dir: Path) -> Arrivals:
+    """Per raw table (file stem): its distinct (game_date, processed_at UTC) pairs."""
+    out: Arrivals = {}
+    with duckdb.connect() as con:
+        con.execute("set timezone = 'UTC'")
+        for path in sorted(raw_dir.glob("*.parquet")):
+            out[path.stem] = [
+                (day, stamp.astimezone(dt.UTC))
+                for day, stamp in con.execute(
+                    "select distinct game_date, processed_at from read_parquet(?) "
+                    "where game_date is not null and processed_at is not null",
+                    [str(path)],
+                ).fetchall()
+            ]
+    return out
+
+
+@dataclass(frozen=True)
+class LateScenario:
+    """Two loads of the same raw files, as of T1 and as of T2 = T1 + LATE_GAP, and what arrived
+    between them, all read from the files."""
+
+    t1: dt.datetime
+    t2: dt.datetime
+    built_end: dt.date  # last date with box-score rows at T1: the history built at T1 ends here
+    window_end: dt.date  # last date with box-score rows at T2: the daily job's window ends here
+    changed: dict[str, list[str]]  # ISO date -> raw tables with rows arriving in (T1, T2]
+    late_pbp_days: list[dt.date]  # BigDataBall rows arriving in (T1, T2]
+    correction_days: list[dt.date]  # box-score rows arriving in (T1, T2] on a date built at T1
+    new_game_days: list[dt.date]  # box-score rows arriving in (T1, T2], none at T1
+    lookback_days: list[dt.date]  # the batches of a microbatch run at T2 (LOOKBACK)
+
+    @property
+    def old_corrections(self) -> list[dt.date]:
+        """Corrections on dates before the microbatch lookback's first batch."""
+        return [d for d in self.correction_days if d < self.lookback_days[0]]
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["old_corrections"] = self.old_corrections
+        return json.loads(json.dumps(out, default=str))
+
+
+def late_scenario(
+    arrivals: Arrivals, start: dt.date, end: dt.date, require_all: bool
+) -> LateScenario:
+    """The latest T1 (a day at LATE_JOB_HOUR UTC, T2 = T1 + LATE_GAP on or before `end`) where
+    play-by-play lands late on LATE_MIN_PBP_DAYS dates and a box-score correction lands on a date
+    older than the microbatch lookback; without `require_all` (the smoke week, which may hold no
+    correction), any T1 with late play-by-play and a new game day."""
+    box = [(d, p) for t in BOX_TABLES for d, p in arrivals.get(t, []) if start <= d <= end]
+    pbp = [(d, p) for d, p in arrivals.get(LATE_PBP_TABLE, []) if start <= d <= end]
+    day = end - LATE_GAP
+    while day > start:
+        t1 = dt.datetime.combine(day, dt.time(LATE_JOB_HOUR), tzinfo=dt.UTC)
+        t2 = t1 + LATE_GAP
+        day -= dt.timedelta(days=1)
+        built = {d for d, p in box if p <= t1}
+        late = sorted({d for d, p in pbp if t1 < p <= t2})
+        arrived = {d for d, p in box if t1 < p <= t2}
+        if not built or not late:
+            continue
+        lookback = microbatch_batches(t2, LOOKBACK)
+        corrections = sorted(arrived & built)
+        new_days = sorted(arrived - built)
+        if require_all:
+            old = [d for d in corrections if d < lookback[0]]
+            if len(late) < LATE_MIN_PBP_DAYS or not old:
+                continue
+        elif not new_days:
+            continue
+        window_end = max(built | arrived)
+        changed: dict[str, set[str]] = {}
+        for table, rows in arrivals.items():
+            for d, p in rows:
+                if t1 < p <= t2 and start <= d <= window_end:
+                    changed.setdefault(d.isoformat(), set()).add(table)
+        return LateScenario(
+            t1=t1,
+            t2=t2,
+            built_end=max(built),
+            window_end=window_end,
+            changed={d: sorted(tables) for d, tables in sorted(changed.items())},
+            late_pbp_days=late,
+            correction_days=corrections,
+            new_game_days=new_days,
+            lookback_days=lookback,
+        )
+    need = (
+        f"late {LATE_PBP_TABLE} rows on {LATE_MIN_PBP_DAYS} dates and a box-score correction "
+        f"older than a {LOOKBACK}-day lookback"
+        if require_all
+        else f"late {LATE_PBP_TABLE} rows and a new game day"
+    )
+    raise BenchError(
+        f"no T1 in {start}..{end} gives {need} within {LATE_GAP.days} days. Raw data generated "
+        "before the generator made box-score corrections have none: regenerate them "
+        "(delete the raw dir's .done marker, or give --raw-dir a new directory)"
+    )
+
+
+def _iso_utc(t: dt.datetime) -> str:
+    """2024-04-14T10:00:00Z: what `load --as-of` and the dbt var as_of both accept."""
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _run_cpu(label: str, cmd: list[str], log_file: Path, env: dict[str, str]) -> dict[str, Any]:
+    """run_timed, plus the user+sys CPU seconds of the process tree and the load after."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = require_ok(run_timed(label, cmd, log_file, env))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {**asdict(run), "cpu_s": round(cpu, 2), "load_1min_after": os.getloadavg()[0]}
+
+
+def differing_dates(db: Path, reference: Path, start: dt.date, end: dt.date) -> list[str]:
+    """The game dates of `start..end` whose mart rows (all columns but processed_at, the build
+    time) differ between `db` and `reference`, in either direction."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        con.execute(f"attach '{reference}' as reference (read_only)")
+        rows = con.execute(
+            f"""
+            with ours as (
+                select * exclude (processed_at) from {MART} where game_date between $1 and $2
+            ),
+            theirs as (
+                select * exclude (processed_at) from reference.{MART}
+                where game_date between $1 and $2
+            ),
+            different as (
+                (select * from ours except all select * from theirs)
+                union all
+                (select * from theirs except all select * from ours)
+            )
+            select distinct game_date from different order by 1
+            """,
+            [start, end],
+        ).fetchall()
+    return [r[0].isoformat() for r in rows]
+
+
+def _ledger(db: Path) -> dict[str, str]:
+    """game_date -> invocation_id of the build ledger: which build last wrote each date."""
+    sql = "select game_date, invocation_id from nba_analytics.build_ledger"
+    return {d.isoformat(): inv for d, inv in query(db, sql)}
+
+
+def bench_late(cfg: Config) -> dict[str, Any]:
+    """Late data on the history: `refresh` against dbt microbatch with lookback 3 over the same
+    change (see docs/benchmark.md, "Late data"). Each method starts from the same state (the
+    history loaded as of T1 and built in one chunk, then the raw data loaded as of T2) on its own
+    copy, and its mart is compared with a full rebuild of the same raw data."""
+    work = cfg.out / "late"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    sc = late_scenario(raw_arrivals(cfg.raw_dir), cfg.start, cfg.end, require_all=not cfg.smoke)
+    log(
+        f"late: T1 {_iso_utc(sc.t1)}, T2 {_iso_utc(sc.t2)}; late play-by-play "
+        f"{sc.as_dict()['late_pbp_days']}, corrections {sc.as_dict()['correction_days']}, "
+        f"new game days {sc.as_dict()['new_game_days']}"
+    )
+    skip = ["--skip-validation"] if cfg.smoke else []  # smoke: the pieces, not the validation
+
+    def load(db: Path, as_of: dt.datetime) -> None:
+        cmd = [
+            sys.executable, "-m", "driver", "load", "--from", str(cfg.raw_dir),
+            "--target", "dev", "--as-of", _iso_utc(as_of),
+        ]  # fmt: skip
+        env = {**os.environ, "NBA_DUCKDB_PATH": str(db)}
+        log_file = work / f"load_{as_of:%Y%m%dT%H%M}.log"
+        require_ok(run_timed(f"late: load as of {_iso_utc(as_of)}", cmd, log_file, env))
+
+    # The state at T1: the history as it had arrived, built in one chunk (unit tests included,
+    # so the daily job's state dir holds their record, as a deployment's does); not timed.
+    base = work / "t1" / DB_NAME
+    base.parent.mkdir(parents=True)
+    load(base, sc.t1)
+    days = (sc.built_end - cfg.start).days + 1
+    t1_vars = ["--vars", json.dumps({"as_of": _iso_utc(sc.t1)})]
+    t2_vars = ["--vars", json.dumps({"as_of": _iso_utc(sc.t2)})]
+    t1_extra = ["--chunk-days", str(days), *t1_vars, *skip]
+    run, _ = backfill(cfg, base, base.parent, cfg.start, sc.built_end, t1_extra)
+    require_ok(run)
+    state_dir = base.parent / "backfill"  # the unit-test record is there
+    load(base, sc.t2)
+    with_et, _ = event_time_models(base)
+    mb_project = make_microbatch_project(work / "microbatch_project", cfg, with_et, LOOKBACK)
+    window = (cfg.start, sc.window_end)
+
+    # refresh over the history's window: what is stale, then a second run that finds nothing
+    db = fresh_db(base, work, "refresh")
+    view = query(
+        db,
+        "select game_date, state, reason from nba_analytics.build_staleness "
+        "where state != 'fresh' and game_date between ? and ? order by 1",
+        list(window),
+    )
+    ledger_before = _ledger(db)
+    cmd = [
+        sys.executable, "-m", "driver", "refresh", "--start-date", str(window[0]),
+        "--end-date", str(window[1]), "--target", "dev", "--state-dir", str(state_dir),
+        *t2_vars, *skip,
+    ]  # fmt: skip
+    env = {**os.environ, "NBA_DUCKDB_PATH": str(db)}
+    stale = _run_cpu("late: refresh (stale)", cmd, work / "refresh" / "stale.log", env)
+    ledger_after = _ledger(db)
+    rebuilt = sorted(d for d, inv in ledger_after.items() if ledger_before.get(d) != inv)
+    noop = _run_cpu("late: refresh (nothing stale)", cmd, work / "refresh" / "noop.log", env)
+    if "nothing to build" not in Path(noop["log"]).read_text():
+        raise BenchError(f"the second refresh built something; log {noop['log']}")
+
+    # dbt microbatch, lookback 3, as a daily job at T2 runs it: the batch of T2's day and the 3
+    # before it (dbt's rule, microbatch_batches), given as the explicit event-time range
+    # because dbt takes "now" from the clock. Its table starts as the T1 build left it: the
+    # same rows a microbatch build of the history makes (the microbatch part checks that on the
+    # days it builds), without 900 daily batches first.
+    mb_db = fresh_db(base, work, "microbatch")
+    batches = sc.lookback_days
+    run_dir = work / "microbatch" / "run"
+    mb_cmd = dbt_cmd(
+        [
+            "run", "--select", SELECTION,
+            "--event-time-start", str(batches[0]),
+            "--event-time-end", str(batches[-1] + dt.timedelta(days=1)),
+        ],
+        run_dir=run_dir, project_dir=Path(mb_project["project_dir"]), threads=cfg.threads,
+    )  # fmt: skip
+    mb = _run_cpu(
+        "late: microbatch lookback 3", mb_cmd, work / "microbatch" / "run.log", db_env(mb_db)
+    )
+    results = run_results(run_dir) or {}
+    node = next(
+        (r for r in results.get("results", []) if r["unique_id"].endswith(f".{COMPUTE_MODEL}")),
+        {},
+    )
+    done = (node.get("batch_results") or {}).get("successful") or []
+    mb_days = sorted({str(b[0])[:10] for b in done})
+    if mb_days != [str(d) for d in batches]:
+        raise BenchError(f"microbatch ran batches {mb_days}, expected {batches}; log {mb['log']}")
+
+    # the reference: the window rebuilt from scratch from the same raw data (as of T2), one
+    # `dbt run --full-refresh` of the models (their tests are not what is compared)
+    ref = fresh_db(base, work, "full_rebuild")
+    ref_cmd = dbt_cmd(
+        ["run", "--select", SELECTION, "--full-refresh"],
+        run_dir=ref.parent / "run",
+        vars_json=dbt_invoke.window_vars(str(window[0]), str(window[1])),
+        threads=cfg.threads,
+    )
+    full = asdict(
+        require_ok(
+            run_timed(
+                "late: full rebuild (reference)", ref_cmd, ref.parent / "run.log", db_env(ref)
+            )
+        )
+    )
+    refresh_diff = differing_dates(db, ref, *window)
+    missed = differing_dates(mb_db, ref, *window)
+    if refresh_diff:
+        raise BenchError(f"refresh left dates that differ from a full rebuild: {refresh_diff}")
+    changed = sorted(sc.changed)
+    return {
+        "scenario": sc.as_dict(),
+        "window": [str(window[0]), str(window[1])],
+        "refresh_stale_s": stale["seconds"],
+        "refresh_noop_s": noop["seconds"],
+        "refresh_days_rebuilt": rebuilt,
+        "refresh_view_before": [{"game_date": str(d), "state": s, "reason": r} for d, s, r in view],
+        "refresh_differing_days": refresh_diff,
+        "microbatch_lookback_s": mb["seconds"],
+        "microbatch_lookback_days_rebuilt": mb_days,
+        "microbatch_lookback_missed_days": missed,
+        "changed_days_outside_lookback": [d for d in changed if d not in mb_days],
+        "runs": {
+            "refresh_stale": stale,
+            "refresh_noop": noop,
+            "microbatch": mb,
+            "full_rebuild": full,
+        },
+        "microbatch_project": mb_project,
+    }
+
+
+def late_summary(late: dict[str, Any]) -> dict[str, Any]:
+    """The late part's keys in results.json: times, and counts of days (the lists are in
+    details.late)."""
+    old = late["scenario"]["old_corrections"]
+    return {
+        "refresh_stale_s": late["refresh_stale_s"],
+        "refresh_noop_s": late["refresh_noop_s"],
+        "refresh_days_rebuilt": len(late["refresh_days_rebuilt"]),
+        "microbatch_lookback_s": late["microbatch_lookback_s"],
+        "microbatch_lookback_days_rebuilt": len(late["microbatch_lookback_days_rebuilt"]),
+        "microbatch_lookback_missed_days": len(late["microbatch_lookback_missed_days"]),
+        # None when the window held no correction older than the lookback (the smoke week)
+        "microbatch_lookback_caught_old_correction": (
+            not set(old) & set(late["microbatch_lookback_missed_days"]) if old else None
+        ),
+    }
+
+
+def late_lines(results: dict[str, Any]) -> list[str]:
+    """The late part in a few lines, when measured."""
+    late = (results.get("details") or {}).get("late")
+    if not late:
+        return []
+    sc = late["scenario"]
+    runs = late["runs"]
+    return [
+        f"late data: history {late['window'][0]}..{sc['built_end']} built as of {sc['t1']}, "
+        f"then raw data as of {sc['t2']}: late play-by-play on {', '.join(sc['late_pbp_days'])}; "
+        f"box-score corrections on {', '.join(sc['correction_days']) or '-'}; "
+        f"new game days {', '.join(sc['new_game_days']) or '-'}",
+        f"refresh {late['window'][0]}..{late['window'][1]}: {late['refresh_stale_s']:.1f} s "
+        f"({runs['refresh_stale']['cpu_s']:.1f} s CPU), rebuilt "
+        f"{len(late['refresh_days_rebuilt'])} days [{', '.join(late['refresh_days_rebuilt'])}], "
+        f"equal to a full rebuild; nothing stale {late['refresh_noop_s']:.1f} s",
+        f"microbatch lookback {LOOKBACK}: {late['microbatch_lookback_s']:.1f} s "
+        f"({runs['microbatch']['cpu_s']:.1f} s CPU), rebuilt "
+        f"{len(late['microbatch_lookback_days_rebuilt'])} days "
+        f"[{', '.join(late['microbatch_lookback_days_rebuilt'])}]; differs from a full rebuild "
+        f"on {len(late['microbatch_lookback_missed_days'])} days "
+        f"[{', '.join(late['microbatch_lookback_missed_days'])}]",
+    ]
+
+
 # ------------------------------------------------------------------ results
 
 
@@ -1475,7 +1853,7 @@ def parse_args(argv: list[str] | None) -> Config:
     p.add_argument(
         "--only",
         help=f"comma-separated parts to run, of {','.join(PARTS)} (default: all; smoke: "
-        f"{','.join(CORE_PARTS)}); results are merged into an existing results.json",
+        f"{','.join(SMOKE_PARTS)}); results are merged into an existing results.json",
     )
     p.add_argument(
         "--scale-seasons",
@@ -1483,7 +1861,7 @@ def parse_args(argv: list[str] | None) -> Config:
         f"{','.join(map(str, SCALE_SEASONS))})",
     )
     a = p.parse_args(argv)
-    only = CORE_PARTS if a.smoke else PARTS
+    only = SMOKE_PARTS if a.smoke else PARTS
     if a.only:
         only = tuple(x.strip() for x in a.only.split(",") if x.strip())
         unknown = sorted(set(only) - set(PARTS))
@@ -1565,7 +1943,7 @@ def run_bench(cfg: Config) -> dict[str, Any]:
     out_file = cfg.out / "results.json"
     parts: dict[str, Any] = {"machine": machine()}
     began = time.perf_counter()
-    needs_raw = any(p in cfg.only for p in (*CORE_PARTS, "forced", "default"))
+    needs_raw = any(p in cfg.only for p in (*CORE_PARTS, "forced", "default", "late"))
     parts["data"] = prepare_data(cfg) if needs_raw else {}
     raw_db = Path(parts["data"]["raw_db"]) if needs_raw else Path()
     if any(p in cfg.only for p in CORE_PARTS):
@@ -1594,6 +1972,11 @@ def run_bench(cfg: Config) -> dict[str, Any]:
         default = bench_default_command(cfg, raw_db)
         results["default_command_s"] = default["default_command_s"]
         results.setdefault("details", {})["default_command"] = default
+    if "late" in cfg.only:
+        late = bench_late(cfg)
+        results.update(late_summary(late))
+        results.setdefault("details", {})["late"] = late
+        results["targets"] = evaluate(results)
     results["load_1min_start"] = load_start
     results["load_1min_end"] = os.getloadavg()[0]
     results["bench_wall_s"] = round(time.perf_counter() - began, 1)
@@ -1615,7 +1998,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if "set_based_s" in results:
         print_table(results)
-    for line in scale_lines(results):
+    for line in scale_lines(results) + late_lines(results):
         print(f"- {line}")
     return 0
 

@@ -1,12 +1,15 @@
-"""The benchmark's pieces that need no dbt: the microbatch copy of the project, reading batch
-concurrency from dbt's output, judging the targets. The smoke run of the whole bench is in
+"""The benchmark's pieces that need no dbt build: the microbatch copy of the project, reading
+batch concurrency from dbt's output, judging the targets, and the late-data part's choice of
+T1/T2, its microbatch batches and its row comparison. The smoke run of the whole bench is in
 python_tests/integration/test_bench_smoke.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 
@@ -19,7 +22,7 @@ def test_microbatch_copy_changes_only_the_computing_config_and_event_times(
 ) -> None:
     cfg = bench.parse_args(["--smoke", "--out", str(tmp_path)])
     info = bench.make_microbatch_project(
-        tmp_path / "mb", cfg, ["stg_nba_raw__schedule", "int_box_scores_unified"]
+        tmp_path / "mb", cfg, ["stg_nba_raw__schedule", "int_box_scores_unified"], lookback=3
     )
     project = yaml.safe_load((tmp_path / "mb" / "dbt_project.yml").read_text())
     models = project["models"][project["name"]]
@@ -32,6 +35,7 @@ def test_microbatch_copy_changes_only_the_computing_config_and_event_times(
     assert found is not None
     config = found.group(0)
     assert "incremental_strategy='microbatch'" in config and "concurrent_batches=true" in config
+    assert "lookback=3," in config and f"begin='{cfg.start}'" in config
     assert "window_replace" not in config
     original = (PROJECT_DIR / "models" / "marts" / model).read_text()
     assert mart.split("}}", 1)[1] == original.split("}}", 1)[1]  # the SQL itself is untouched
@@ -80,7 +84,7 @@ def test_only_picks_parts_and_rejects_unknown_ones(capsys: pytest.CaptureFixture
     cfg = bench.parse_args(["--only", "scale,forced", "--scale-seasons", "1,3"])
     assert cfg.only == ("scale", "forced") and cfg.scale_seasons == (1, 3)
     assert bench.parse_args([]).only == bench.PARTS
-    assert bench.parse_args(["--smoke"]).only == bench.CORE_PARTS
+    assert bench.parse_args(["--smoke"]).only == (*bench.CORE_PARTS, "late")
     for bad in (["--only", "scale,nope"], ["--scale-seasons", "0"], ["--scale-seasons", "x"]):
         with pytest.raises(SystemExit) as exc:
             bench.parse_args(bad)
@@ -102,3 +106,90 @@ def test_scale_plot_and_lines_show_every_point(tmp_path: Path) -> None:
                                "scale_mb_per_season": 30.0})  # fmt: skip
     assert lines[0].startswith("1 seasons (273 days, 50,000 rows, 1 chunks): 7.0 s")
     assert lines[-1] == "per season (least squares): 2.00 s, 30.0 MB"
+
+
+UTC = dt.UTC
+
+
+def at(day: str, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour, minute), tzinfo=UTC)
+
+
+def test_microbatch_lookback_batches_are_dbts_own() -> None:
+    # a run during a day: that day's batch and `lookback` before it
+    days = bench.microbatch_batches(at("2024-04-17", 10), 3)
+    assert days == [dt.date(2024, 4, d) for d in (14, 15, 16, 17)]
+    # at midnight the day has not begun: its batch is the day before
+    days = bench.microbatch_batches(at("2024-04-17", 0), 3)
+    assert days == [dt.date(2024, 4, d) for d in (13, 14, 15, 16)]
+    assert bench.microbatch_batches(at("2024-04-17", 10), 0) == [dt.date(2024, 4, 17)]
+
+
+def game(
+    day: str, arrivals: dict[str, list[tuple[dt.date, dt.datetime]]], fix: bool = False
+) -> None:
+    """One game on `day` arriving as the generator stamps it; `fix`: a correction at +3 12:00."""
+    d = dt.date.fromisoformat(day)
+    for table in bench.BOX_TABLES:
+        arrivals.setdefault(table, []).append((d, at(day, 6) + dt.timedelta(days=1)))
+    arrivals.setdefault(bench.LATE_PBP_TABLE, []).append((d, at(day, 22) + dt.timedelta(days=2)))
+    if fix:
+        arrivals[bench.BOX_TABLES[0]].append((d, at(day, 12) + dt.timedelta(days=3)))
+
+
+def test_late_scenario_is_the_latest_t1_with_late_pbp_and_an_old_correction() -> None:
+    arrivals: dict[str, list[tuple[dt.date, dt.datetime]]] = {}
+    for n in range(1, 29):
+        game(f"2024-03-{n:02d}", arrivals, fix=n in (10, 25))
+    start, end = dt.date(2024, 3, 1), dt.date(2024, 3, 28)
+    sc = bench.late_scenario(arrivals, start, end, require_all=True)
+    # the correction of March 25 lands March 28 12:00, after the last possible T2 (March 28
+    # 10:00); the one of March 10 (March 13 12:00) is older than the lookback when T2 is
+    # March 14 10:00 .. March 16 10:00: the latest is T1 = March 13 10:00
+    assert (sc.t1, sc.t2) == (at("2024-03-13", 10), at("2024-03-16", 10))
+    assert sc.lookback_days == [dt.date(2024, 3, d) for d in (13, 14, 15, 16)]
+    assert sc.correction_days == sc.old_corrections == [dt.date(2024, 3, 10)]
+    assert sc.late_pbp_days == [dt.date(2024, 3, d) for d in (11, 12, 13)]
+    assert sc.new_game_days == [dt.date(2024, 3, d) for d in (13, 14, 15)]
+    assert (sc.built_end, sc.window_end) == (dt.date(2024, 3, 12), dt.date(2024, 3, 15))
+    assert sc.changed["2024-03-10"] == ["nbac_gamebook_player_stats"]
+    assert sc.as_dict()["old_corrections"] == ["2024-03-10"]
+    # the smoke week needs no correction: the latest T1 with late pbp and a new game day
+    smoke = bench.late_scenario(arrivals, start, end, require_all=False)
+    assert smoke.t2 == at("2024-03-28", 10) and not smoke.old_corrections
+
+
+def test_late_scenario_without_a_correction_says_what_to_fix() -> None:
+    arrivals: dict[str, list[tuple[dt.date, dt.datetime]]] = {}
+    for n in range(1, 29):
+        game(f"2024-03-{n:02d}", arrivals)
+    with pytest.raises(bench.BenchError, match="regenerate them"):
+        bench.late_scenario(arrivals, dt.date(2024, 3, 1), dt.date(2024, 3, 28), True)
+
+
+def test_differing_dates_compare_rows_in_both_directions(tmp_path: Path) -> None:
+    def mart(path: Path, rows: list[tuple[str, str, int]]) -> Path:
+        with duckdb.connect(str(path)) as con:
+            con.execute("create schema nba_analytics")
+            con.execute(
+                "create table nba_analytics.player_game_summary (game_date date, "
+                "player_lookup varchar, points integer, processed_at timestamp)"
+            )
+            for day, player, points in rows:
+                con.execute(
+                    "insert into nba_analytics.player_game_summary values (?, ?, ?, now())",
+                    [day, player, points],
+                )
+        return path
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    same = [("2024-04-10", "x", 10), ("2024-04-12", "x", 12)]
+    ours = mart(tmp_path / "a" / "nba.duckdb", [*same, ("2024-04-13", "x", 7)])
+    theirs = mart(
+        tmp_path / "b" / "nba.duckdb", [*same, ("2024-04-13", "x", 9), ("2024-04-14", "y", 1)]
+    )
+    window = (dt.date(2024, 4, 1), dt.date(2024, 4, 30))
+    # processed_at (the build time) differs on every row and is not compared
+    assert bench.differing_dates(ours, theirs, *window) == ["2024-04-13", "2024-04-14"]
+    assert bench.differing_dates(ours, theirs, dt.date(2024, 4, 1), dt.date(2024, 4, 12)) == []
