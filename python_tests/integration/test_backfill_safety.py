@@ -187,9 +187,10 @@ def test_sigterm_during_the_validation_ends_dbt_test_and_frees_the_database(
         assert con.execute(f"select count(*) from {MART}").fetchone() != (0,)
 
 
-def _stop_when_the_mart_starts(log: Path, dbt_pid: int, deadline: float) -> None:
+def _stop_in_the_publish(log: Path, dbt_pid: int, deadline: float) -> None:
     """Read dbt's debug log as it grows; SIGSTOP dbt's process group the moment the mart's
-    node (the publish step) begins, so the test can look before killing it."""
+    publish transaction is open, so the test can look before killing it."""
+    began = f"On {MART_NODE}: BEGIN".encode()  # window_replace's transaction is open
     offset, pending = 0, b""
     while time.monotonic() < deadline:
         if log.exists():
@@ -199,21 +200,21 @@ def _stop_when_the_mart_starts(log: Path, dbt_pid: int, deadline: float) -> None
             offset += len(data)
             lines = (pending + data).split(b"\n")
             pending = lines.pop()
-            if any(f"Began running node {MART_NODE}".encode() in line for line in lines):
+            if any(line.rstrip().endswith(began) for line in lines):
                 os.killpg(dbt_pid, signal.SIGSTOP)
                 return
         time.sleep(0.002)
-    raise AssertionError(f"the mart's publish never started ({log})")
+    raise AssertionError(f"the mart's publish never began ({log})")
 
 
 def test_kill_9_during_the_publish_then_resume_gives_the_clean_table(
     month_db: Path, clean: Path, tmp_path: Path
 ) -> None:
-    """Two chunks; chunk 1 is published, then, once dbt's log shows chunk 2's mart model
-    (window_replace: delete the window, insert the audited rows, one transaction) running,
-    the driver and dbt are killed with SIGKILL. The mart holds chunk 1 whole and nothing of
-    chunk 2 (the transaction rolled back); the resume redoes chunk 2 only, and the table
-    equals a clean build, without duplicates."""
+    """Two chunks; chunk 1 is published, then, once dbt's log shows chunk 2's publish
+    transaction open (window_replace: delete the window, insert the audited rows, commit),
+    before its commit, the driver and dbt are killed with SIGKILL. The mart holds chunk 1
+    whole and nothing of chunk 2 (the transaction rolled back); the resume redoes chunk 2
+    only, and the table equals a clean build, without duplicates."""
     db = copy_db(month_db, tmp_path / "nba.duckdb")
     state_file = tmp_path / "bf" / "state.json"
     args = _args(state_file, "--chunk-days", "7", "--skip-validation")
@@ -229,9 +230,9 @@ def test_kill_9_during_the_publish_then_resume_gives_the_clean_table(
     # run_dbt made the chunk's directory before it started dbt
     log = next(state_file.parent.glob("runs/*/chunk_2022-01-08_2022-01-14")) / "logs" / "dbt.log"
     try:
-        _stop_when_the_mart_starts(log, dbt_pid, deadline)
+        _stop_in_the_publish(log, dbt_pid, deadline)
         text = log.read_text(errors="replace")
-        assert f"Finished running node {MART_NODE}" not in text, "publish ended before the stop"
+        assert f"On {MART_NODE}: COMMIT" not in text, "the publish committed before the stop"
     finally:  # a crash: the driver and its dbt die at once, nothing ends cleanly
         for group in (driver.pid, dbt_pid):
             with contextlib.suppress(ProcessLookupError):
