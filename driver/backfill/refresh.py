@@ -2,7 +2,8 @@
 
 The warehouse keeps a build ledger (one row per date built) and a view, build_staleness, that
 compares it with the raw tables and the current model logic: one row per date with raw rows or
-a ledger row, `state` in missing / stale / changed_logic / fresh, a human-readable `reason`,
+a ledger row, `state` in missing / stale / changed_logic / fresh / scheduled (not played yet:
+nothing to build), a human-readable `reason`,
 `stale_tables` (which raw tables moved since the build). Refresh reads that view for the window,
 prints what is out of date grouped by reason, cuts the dates into contiguous runs and builds
 them as the chunks of a backfill (the same steps: lease, signals, retries, progress, state,
@@ -51,7 +52,8 @@ CREATE_VIEW_AND_LEDGER = ["--select", f"1+{VIEW}", "--vars", '{"ledger_bootstrap
 # when logic changes matter (--include-logic-changes); every build re-creates it too.
 RECREATE_VIEW = ["--select", VIEW]
 MISSING, STALE, CHANGED_LOGIC, FRESH = "missing", "stale", "changed_logic", "fresh"
-STATES = (MISSING, STALE, CHANGED_LOGIC, FRESH)
+SCHEDULED = "scheduled"  # games not played yet: nothing to build
+STATES = (MISSING, STALE, CHANGED_LOGIC, FRESH, SCHEDULED)
 COLUMNS = ("game_date", "state", "reason", "stale_tables", "built_at")
 
 
@@ -223,7 +225,7 @@ def describe(rows: list[DayState], include_logic: bool) -> tuple[list[dt.date], 
     groups: dict[str, list[DayState]] = {}
     skipped: list[DayState] = []
     for d in rows:
-        if d.state == FRESH:
+        if d.state in (FRESH, SCHEDULED):
             continue
         if d.state == CHANGED_LOGIC and not include_logic:
             skipped.append(d)
@@ -411,10 +413,11 @@ def run(args: argparse.Namespace) -> int:
             time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
     days, lines = describe(rows, args.include_logic_changes)
     fresh = sum(d.state == FRESH for d in rows)
+    scheduled = sum(d.state == SCHEDULED for d in rows)
     out = sys.stdout
     out.write(
         f"refresh {_span(window)} target={args.target} ({adapter}): {len(rows)} dates known, "
-        f"{fresh} fresh, {len(days)} to build\n"
+        f"{fresh} fresh, {scheduled} not played yet, {len(days)} to build\n"
     )
     for line in lines:
         out.write(line + "\n")

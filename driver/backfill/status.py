@@ -17,6 +17,7 @@ from driver.backfill.refresh import (
     CHANGED_LOGIC,
     FRESH,
     MISSING,
+    SCHEDULED,
     SCHEMA,
     STALE,
     STATES,
@@ -77,7 +78,8 @@ def month_table(rows: list[DayState]) -> list[tuple[str, dict[str, int], str]]:
 
 
 def warehouse_status(args: argparse.Namespace, window: tuple[dt.date, dt.date] | None) -> int:
-    """Dates per month by state, from the target's staleness view; exit 1 if any is not fresh."""
+    """Dates per month by state, from the target's staleness view; exit 1 if any is out of
+    date (missing, stale, changed_logic; dates not played yet are not)."""
     target = args.target or os.environ.get("NBA_DBT_TARGET", DEFAULT_TARGET)
     adapter = adapter_type(target)
     try:
@@ -90,9 +92,9 @@ def warehouse_status(args: argparse.Namespace, window: tuple[dt.date, dt.date] |
     out = sys.stdout
     span = f"{window[0]}..{window[1]}" if window else "every date"
     out.write(f"target {target} ({adapter}), {span}: {len(rows)} dates\n")
-    header = ("month", "built", "stale", "logic changed", "missing", "last build")
+    header = ("month", "built", "stale", "logic changed", "missing", "not played", "last build")
     table = [header] + [
-        (m, str(c[FRESH]), str(c[STALE]), str(c[CHANGED_LOGIC]), str(c[MISSING]), last)
+        (m, *(str(c[s]) for s in (FRESH, STALE, CHANGED_LOGIC, MISSING, SCHEDULED)), last)
         for m, c, last in month_table(rows)
     ]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
@@ -101,7 +103,7 @@ def warehouse_status(args: argparse.Namespace, window: tuple[dt.date, dt.date] |
         out.write(f"  {line.rstrip()}\n")
     built = [d.built_at for d in rows if d.built_at]
     out.write(f"last build: {max(built) if built else 'never'}\n")
-    behind = sum(d.state != FRESH for d in rows)
+    behind = sum(d.state not in (FRESH, SCHEDULED) for d in rows)
     if behind:
         out.write(f"{behind} dates out of date: python -m driver refresh --target {target}\n")
     return EXIT_OK if behind == 0 else EXIT_FAILED

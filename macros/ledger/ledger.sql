@@ -72,21 +72,6 @@
     coalesce(format_timestamp('%Y-%m-%d %H:%M', {{ expr }}), '-')
 {%- endmacro %}
 
-{#- The age check time: var as_of (ISO timestamp, tests and replays) or now. -#}
-{% macro ledger_as_of() -%}
-    {%- set as_of = var('as_of', none) -%}
-    {%- if as_of is none or (as_of | string | trim) == '' -%}
-        cast({{ dbt.current_timestamp() }} as timestamp)
-    {%- else -%}
-        {%- set value = (as_of | string) | trim -%}
-        {%- if not modules.re.fullmatch('\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?Z?', value) -%}
-            {{ exceptions.raise_compiler_error(
-                "var 'as_of' must be an ISO timestamp like 2022-01-15T06:00:00, got '" ~ value ~ "'") }}
-        {%- endif -%}
-        cast('{{ value | replace("T", " ") | replace("Z", "") }}' as timestamp)
-    {%- endif -%}
-{%- endmacro %}
-
 {#- The dbt invocation id of this run (build_ledger.invocation_id, matches run_results.json). -#}
 {% macro ledger_invocation_id() -%}
     {{ return(invocation_id) }}

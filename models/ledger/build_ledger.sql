@@ -19,13 +19,24 @@
     )
 }}
 
+{%- set mart_relation = ref('player_game_summary') %}
+
 with mart as (
+    {%- if var('ledger_bootstrap', false) %}
+    -- bootstrap: no rows, and the mart may not exist yet (a database with raw data only)
+    select
+        cast(null as date) as game_date,
+        cast(0 as {{ dbt.type_bigint() }}) as mart_rows
+    from {{ ref('stg_nba_raw__watermarks') }}
+    where false
+    {%- else %}
     select
         game_date,
         count(*) as mart_rows
-    from {{ ref('player_game_summary') }}
+    from {{ mart_relation }}
     where {{ in_window('game_date') }}
     group by game_date
+    {%- endif %}
 ),
 
 watermarks as (

@@ -1,6 +1,9 @@
 {#- Staleness: every date with raw rows or a ledger row, compared with what the ledger says it
     was built from. Not windowed: the current watermarks come from all raw data
     (stg_nba_raw__watermarks). states (first that applies):
+    - scheduled: only schedule rows, none of its games started (every schedule version
+      status 1) and no mart rows: games not played yet (a date after the clock), nothing to
+      build ('not played yet'; refresh leaves it, and a build would make an empty day);
     - missing: raw rows, never built ('never built'), or built when it had no mart rows and now
       has box-score rows ('new games': a scheduled day whose games were played since);
     - stale: a raw table's watermark (rows of all versions, max processed_at) differs from the
@@ -43,6 +46,14 @@ ledger as (
     select * from {{ ref('build_ledger') }}
 ),
 
+-- Dates with a game that started (a schedule version with status 2 in progress or 3 final).
+played as (
+    select game_date
+    from {{ source('nba_raw', 'nbac_schedule') }}
+    where game_status > 1
+    group by game_date
+),
+
 compared as (
     select
         coalesce(current_inputs.game_date, ledger.game_date) as game_date,
@@ -53,6 +64,10 @@ compared as (
         {%- for t in tables if t.category == 'box-score correction' %}
         coalesce(current_inputs.{{ t.name }}__rows, 0){{ ' + ' if not loop.last }}
         {%- endfor %} as current_box_rows,
+        {%- for t in tables if t.name != 'nbac_schedule' %}
+        coalesce(current_inputs.{{ t.name }}__rows, 0){{ ' + ' if not loop.last }}
+        {%- endfor %} as current_game_rows,
+        played.game_date is not null as has_played,
         {%- for t in tables %}
         ledger.game_date is not null and (
             coalesce(current_inputs.{{ t.name }}__rows, 0) != ledger.{{ t.name }}__rows
@@ -72,6 +87,8 @@ compared as (
     from current_inputs
     full outer join ledger
         on current_inputs.game_date = ledger.game_date
+    left join played
+        on coalesce(current_inputs.game_date, ledger.game_date) = played.game_date
 ),
 
 -- Dates whose gamebook moved, and the dates the team-hint rule can reach from them.
@@ -130,6 +147,8 @@ flagged as (
     select
         compared.*,
         hint_neighbours.game_date is not null as is_hint_neighbour,
+        coalesce(compared.mart_rows, 0) = 0 and compared.current_game_rows = 0
+        and not compared.has_played as is_scheduled,
         {%- for t in tables %}
         {{ t.name }}__moved{{ ' or ' if not loop.last }}
         {%- endfor %} as any_moved,
@@ -156,12 +175,14 @@ final as (
     select
         game_date,
         case
+            when is_scheduled then 'scheduled'
             when not is_built or (mart_rows = 0 and current_box_rows > 0) then 'missing'
             when any_moved or is_hint_neighbour then 'stale'
             when built_fingerprint != '{{ project_fingerprint() }}' then 'changed_logic'
             else 'fresh'
         end as state,
         case
+            when is_scheduled then 'not played yet'
             when not is_built then 'never built'
             when mart_rows = 0 and current_box_rows > 0 then 'new games'
             when any_moved then moved_reasons

@@ -7,8 +7,9 @@ landed, the box-score corrections, their team-hint neighbours and the new game d
 each with its reason. Rebuilding only those dates, one dbt build per contiguous run, makes every
 date fresh, and the mart then equals a full rebuild from the same raw data row for row (but
 processed_at). A build that fails its validation records nothing: its date stays stale.
-The late-data rule (pgs_pbp_landed_or_pending): a young game without play-by-play warns, an old
-one errors with late_data_overdue: error.
+The late-data rule (macros/late_data.sql): a young game without play-by-play is pending (a
+warning naming it, left out of the shot-zone coverage), an old one is overdue (counted: the
+coverage fails; the late-data test errors with late_data_overdue: error).
 """
 
 from __future__ import annotations
@@ -63,8 +64,11 @@ def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any
 
 
 def _not_fresh(db: Path) -> dict[dt.date, tuple[str, str, str]]:
+    """The dates out of date (not fresh, not scheduled: games not played yet)."""
     rows = _rows(
-        db, f"select game_date, state, reason, stale_tables from {STALENESS} where state != 'fresh'"
+        db,
+        f"select game_date, state, reason, stale_tables from {STALENESS} "
+        "where state not in ('fresh', 'scheduled')",
     )
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
@@ -176,20 +180,25 @@ def test_a_failed_build_leaves_its_date_stale(built_early: Path, tmp_path: Path)
     assert _not_fresh(db)[day][:2] == ("stale", "box-score correction")
 
 
-def test_a_young_game_without_play_by_play_warns_an_old_one_errors(
+def test_a_young_game_without_play_by_play_is_pending_an_old_one_fails(
     built_early: Path, tmp_path: Path
 ) -> None:
+    """The newest built date: its games' BigDataBall play-by-play had not landed at the load.
+    Young, they are pending (a warning naming them) and left out of the shot-zone coverage
+    (which passes); past late_data_hours they are overdue and counted: the coverage fails
+    (and the late-data test too with late_data_overdue: error)."""
     db = copy_db(built_early, tmp_path / "nba.duckdb")
-    no_pbp = _rows(
+    ((day, games, without),) = _rows(
         db,
-        f"select game_date from {MART} group by game_id, game_date "
-        "having max(case when shot_zone_source != 'none' then 1 else 0 end) = 0 order by game_date",
+        f"select game_date, count(distinct game_id), "
+        f"count(distinct case when shot_zone_source = 'none' then game_id end) from {MART} "
+        f"where game_date = (select max(game_date) from {MART}) group by game_date",
     )
-    day = no_pbp[0][0]  # a game whose play-by-play has not landed (yet or ever)
+    assert without > games // 2, (day, games, without)  # most of its games
 
-    def check(as_of: dt.datetime, overdue: str) -> str:
+    def check(as_of: dt.datetime, overdue: str) -> tuple[str, str]:
         result = run_dbt(
-            ["test", "--select", "pgs_pbp_landed_or_pending"],
+            ["test", "--select", "pgs_pbp_landed_or_pending", "pgs_shot_zone_coverage"],
             target="dev",
             run_dir=tmp_path / f"run_{as_of:%d%H}_{overdue}",
             vars_json=window_vars(
@@ -199,16 +208,19 @@ def test_a_young_game_without_play_by_play_warns_an_old_one_errors(
             env={"NBA_DUCKDB_PATH": str(db)},
         )  # fmt: skip
         assert result.run_results is not None, result.output[-4000:]
-        (status,) = [
-            r["status"]
+        status = {
+            name: str(r["status"])
             for r in result.run_results["results"]
-            if r["unique_id"].startswith("test.") and "pgs_pbp_landed_or_pending" in r["unique_id"]
-        ]
-        return str(status)
+            for name in ("pgs_pbp_landed_or_pending", "pgs_shot_zone_coverage")
+            if r["unique_id"].startswith(f"test.nba_analytics.{name}")
+        }
+        return status["pgs_pbp_landed_or_pending"], status["pgs_shot_zone_coverage"]
 
     start = dt.datetime.combine(day, dt.time())
-    assert check(start + dt.timedelta(hours=30), "error") == "warn"  # pending
-    assert check(start + dt.timedelta(hours=80), "error") == "fail"  # overdue
-    assert check(start + dt.timedelta(hours=80), "warn") == "warn"
+    assert check(start + dt.timedelta(hours=30), "error") == ("warn", "pass")  # pending
+    stored = _rows(db, "select game_id, status from nba_test_failures.pgs_pbp_landed_or_pending")
+    assert len(stored) == without and {s for _, s in stored} == {"pending"}  # names them
+    assert check(start + dt.timedelta(hours=80), "error") == ("fail", "fail")  # overdue
+    assert check(start + dt.timedelta(hours=80), "warn") == ("warn", "fail")
     stored = _rows(db, "select status from nba_test_failures.pgs_pbp_landed_or_pending")
     assert stored and {s for (s,) in stored} == {"overdue"}

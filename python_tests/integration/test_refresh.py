@@ -1,17 +1,24 @@
 """`refresh` end to end: real dbt, real DuckDB, the build ledger and its staleness view.
 
-The timeline of the issue: January 2022 (conftest.raw_month_dir) is loaded as it had arrived
-by the 15th, backfilled, then loaded as of three days later: the new games' dates show as
-missing, built dates with late play-by-play or corrections as stale. `refresh --dry-run` over
-the built dates lists exactly the dates the view says are out of date, `refresh` rebuilds
-them, the mart then equals a build from scratch of the same raw data, and a second refresh
-builds nothing. And: a backfill killed after its first chunk, its state directory deleted,
-is finished by a refresh that builds only the dates not yet built.
+The issue's timeline on January 2022 (conftest.raw_month_dir, seed 7). At T1 (Jan 22 00:00)
+the box scores up to Jan 20 have landed, BigDataBall's play-by-play up to Jan 19 (it lands at
+game day + 70 h); two earlier dates' BigDataBall deliveries (Jan 6 and 13) are held back as
+well. A refresh (a fresh database: it creates the view and builds every date) publishes Jan 20
+with its games' play-by-play pending: zones NULL, shot_zone_source none, the warning naming
+those games, the shot-zone coverage passing. Loaded again as of T2 = T1 + 3 days, the view
+lists exactly: late play-by-play on three scattered dates (Jan 6, 13, 20), the one box-score
+correction of the month (Jan 19) with the team-hint neighbours the rule makes dependent, and
+two new game days (Jan 21, 22). `refresh --dry-run` lists those dates with their reasons,
+`refresh` rebuilds them (Jan 20's games move to bigdataball), the mart then equals a build
+from scratch of the same raw data, and a second refresh builds nothing. And: a backfill killed
+after its first chunk, its state directory deleted, is finished by a refresh that builds only
+the dates not yet built, with the same result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -20,10 +27,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
-from conftest import RAW_MONTH, duckdb_env
+from conftest import duckdb_env
 
 from driver.backfill.state import SUCCESS, read_state
 from driver.dbt.invoke import run_dbt, window_vars
@@ -31,11 +39,16 @@ from driver.project import PROJECT_DIR
 
 MART = "nba_analytics.player_game_summary"
 VIEW = "nba_analytics.build_staleness"
-MONTH = (RAW_MONTH[0], RAW_MONTH[1])
-# Raw data as it had arrived by T1 and T2; a backfill or refresh covers the days up to then
-# (later days have no games yet: an empty regular-season day fails the gap test).
-T1, T2 = "2022-01-15T12:00:00Z", "2022-01-18T12:00:00Z"
-UNTIL_T1, SINCE_T1 = (MONTH[0], "2022-01-15"), ("2022-01-16", "2022-01-18")
+PENDING_ROWS = "nba_test_failures.pgs_pbp_landed_or_pending"
+T1, T2 = "2022-01-22T00:00:00Z", "2022-01-25T00:00:00Z"
+BUILT = ("2022-01-01", "2022-01-20")  # the dates with box scores at T1
+WINDOW = ("2022-01-01", "2022-01-22")  # the refresh at T2: two more game days
+PENDING_DAY = dt.date(2022, 1, 20)  # its BigDataBall play-by-play lands after T1
+HELD_BACK = (dt.date(2022, 1, 6), dt.date(2022, 1, 13))  # BigDataBall late on these too
+LATE_PBP = {*HELD_BACK, PENDING_DAY}
+CORRECTED = dt.date(2022, 1, 19)  # the month's one box-score correction lands in (T1, T2]
+PBP_GAMES = "select distinct game_id from nba_raw.bigdataball_play_by_play where game_date = ?"
+NEW_DAYS = {dt.date(2022, 1, 21), dt.date(2022, 1, 22)}
 # chunks of a dry run's plan: "  2022-01-13..2022-01-18 (6 days, pending)"
 PLANNED = re.compile(r"^  (\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2}) \(\d+ days?, pending\)$")
 
@@ -68,7 +81,7 @@ def mart(db: Path) -> list[tuple[object, ...]]:
 def out_of_date(db: Path, window: tuple[str, str]) -> dict[dt.date, str]:
     """Date -> state of every date in `window` the view says is out of date (not fresh)."""
     sql = (
-        f"select game_date, state from {VIEW} where state != 'fresh' "
+        f"select game_date, state from {VIEW} where state not in ('fresh', 'scheduled') "
         f"and game_date between date '{window[0]}' and date '{window[1]}'"
     )
     with duckdb.connect(str(db), read_only=True) as con:
@@ -92,20 +105,55 @@ def dbt_started(stdout: str) -> bool:
     return "[backfill] start" in stdout
 
 
-def scratch_build(
-    raw_month_dir: Path, db: Path, window: tuple[str, str], *load_args: str
-) -> list[tuple[object, ...]]:
-    """The mart of one plain dbt build of `window` from the raw data loaded with load_args."""
-    ok(driver(db, "load", "--from", str(raw_month_dir), "--target", "dev", *load_args))
+def load(raw_month_dir: Path, db: Path, as_of: str) -> None:
+    ok(driver(db, "load", "--from", str(raw_month_dir), "--target", "dev", "--as-of", as_of))
+
+
+def as_of(when: str) -> list[str]:
+    """--vars fixing the late-data clock (a replay: now is years after these games)."""
+    return ["--vars", json.dumps({"as_of": when})]
+
+
+@pytest.fixture(scope="module")
+def scratch_mart(raw_month_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    """The mart of one plain dbt build of WINDOW from the raw data as of T2: what both tests'
+    refreshes must end with."""
+    db = tmp_path_factory.mktemp("refresh_scratch") / "scratch.duckdb"
+    load(raw_month_dir, db, T2)
     result = run_dbt(
         ["build", "--select", "+player_game_summary", "--exclude-resource-type", "unit_test"],
         target="dev",
-        run_dir=db.parent / "scratch_run",
-        vars_json=window_vars(*window),
+        run_dir=db.parent / "run",
+        vars_json=window_vars(*WINDOW, {"as_of": T2}),
         env={"NBA_DUCKDB_PATH": str(db)},
     )
     assert result.ok, result.output[-4000:]
     return mart(db)
+
+
+def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def arrived(db: Path, tables: tuple[str, ...]) -> set[dt.date]:
+    """Dates of WINDOW holding a row of `tables` that arrived in (T1, T2]."""
+    union = " union ".join(
+        f"select game_date from nba_raw.{t} where processed_at > ? and processed_at <= ? "
+        f"and game_date between date '{WINDOW[0]}' and date '{WINDOW[1]}'"
+        for t in tables
+    )
+    when = [dt.datetime.fromisoformat(T1), dt.datetime.fromisoformat(T2)] * len(tables)
+    return {r[0] for r in rows(db, union, when)}
+
+
+def zone_sources(db: Path, day: dt.date) -> dict[str, str]:
+    """game_id -> shot_zone_source of the games of `day` (one source per game)."""
+    return dict(
+        rows(
+            db, f"select distinct game_id, shot_zone_source from {MART} where game_date = ?", [day]
+        )
+    )
 
 
 def dates(window: tuple[str, str]) -> list[str]:
@@ -122,37 +170,71 @@ def refresh(db: Path, window: tuple[str, str], *extra: str) -> list[str]:
 
 
 def test_late_data_timeline_refresh_rebuilds_exactly_what_is_stale(
-    raw_month_dir: Path, tmp_path: Path
+    raw_month_dir: Path, tmp_path: Path, scratch_mart: list[Any]
 ) -> None:
     db = tmp_path / "nba.duckdb"
-    ok(driver(db, "load", "--from", str(raw_month_dir), "--target", "dev", "--as-of", T1))
-    ok(driver(db, *backfill(db, UNTIL_T1)))
-    assert out_of_date(db, UNTIL_T1) == {}  # everything that had arrived is built
+    load(raw_month_dir, db, T1)
+    with duckdb.connect(str(db)) as con:  # BigDataBall late on two more dates
+        con.execute(
+            "delete from nba_raw.bigdataball_play_by_play where game_date in (?, ?)",
+            list(HELD_BACK),
+        )
 
-    ok(driver(db, "load", "--from", str(raw_month_dir), "--target", "dev", "--as-of", T2))
-    new_games = out_of_date(db, SINCE_T1)
-    assert new_games and set(new_games.values()) == {"missing"}  # games played since
-    # The refresh covers the dates up to T1 (late data for built dates; the 15th, scheduled at
-    # T1, now has its games; all their play-by-play has landed by T2); the newest
-    # dates would fail the shot-zone coverage test while their play-by-play is pending.
-    stale = out_of_date(db, UNTIL_T1)
-    assert "stale" in stale.values() and set(stale.values()) <= {"stale", "missing"}
+    # A refresh on a database without the ledger: it creates the view, builds every date.
+    # Jan 20's games have a box score but no play-by-play yet: pending, not a failure.
+    first = ok(driver(db, *refresh(db, BUILT, *as_of(T1))))
+    assert dbt_started(first) and out_of_date(db, BUILT) == {}
+    before = zone_sources(db, PENDING_DAY)
+    pending = {g for g, source in before.items() if source == "none"}
+    assert len(pending) > len(before) // 2, before  # most of the day: coverage would fail
+    assert rows(
+        db, f"select count(*) from {MART} where game_id in ({', '.join('?' * len(pending))}) "
+        "and (paint_attempts is not null or has_complete_shot_zones)", sorted(pending),
+    ) == [(0,)]  # fmt: skip
+    named = rows(
+        db, f"select game_id, status from {PENDING_ROWS} where game_date = ?", [PENDING_DAY]
+    )
+    assert {g for g, status in named if status == "pending"} == pending
 
-    dry = ok(driver(db, *refresh(db, UNTIL_T1, "--dry-run")))
+    load(raw_month_dir, db, T2)
+    # what arrived between the loads, from the raw tables themselves: the issue's scenario
+    # (besides the play-by-play held back from the first load)
+    assert arrived(db, ("bigdataball_play_by_play",)) == {PENDING_DAY, *NEW_DAYS}
+    box = arrived(db, ("nbac_gamebook_player_stats", "bdl_player_boxscores", "nbac_team_boxscore"))
+    assert box == {CORRECTED, *NEW_DAYS}
+    stale = out_of_date(db, WINDOW)
+    reasons = dict(rows(db, f"select game_date, reason from {VIEW} where state != 'fresh'"))
+    for day in LATE_PBP:
+        assert (stale[day], reasons[day]) == ("stale", "late play-by-play"), day
+    assert (stale[CORRECTED], reasons[CORRECTED]) == ("stale", "box-score correction")
+    for day in NEW_DAYS:
+        assert (stale[day], reasons[day]) == ("missing", "never built"), day
+    neighbours = set(stale) - LATE_PBP - NEW_DAYS - {CORRECTED}
+    for day in neighbours:  # only the dates the team-hint rule makes dependent on Jan 19
+        assert (stale[day], reasons[day]) == ("stale", "team-hint neighbour"), day
+    assert len(neighbours) < 10, sorted(neighbours)
+
+    written = sorted((tmp_path / "refresh").rglob("*"))  # by the first refresh
+    dry = ok(driver(db, *refresh(db, WINDOW, "--dry-run", *as_of(T2))))
     assert planned_dates(dry) == set(stale)
     assert f"{len(stale)} to build" in dry and not dbt_started(dry)
-    assert not (tmp_path / "refresh").exists()
+    assert "late play-by-play: 3 days" in dry and "never built: 2 days" in dry
+    assert "box-score correction: 1 day" in dry
+    assert sorted((tmp_path / "refresh").rglob("*")) == written  # nothing written
 
     began = time.monotonic()
-    built = ok(driver(db, *refresh(db, UNTIL_T1)))
+    built = ok(driver(db, *refresh(db, WINDOW, *as_of(T2))))
     stale_seconds = time.monotonic() - began
     assert dbt_started(built)
-    assert out_of_date(db, UNTIL_T1) == {}
-    scratch = tmp_path / "scratch.duckdb"
-    assert mart(db) == scratch_build(raw_month_dir, scratch, UNTIL_T1, "--as-of", T2)
+    assert out_of_date(db, WINDOW) == {}
+    after = zone_sources(db, PENDING_DAY)
+    landed = {g for (g,) in rows(db, PBP_GAMES, [PENDING_DAY])}  # (some games never get it)
+    assert len(landed & pending) > len(pending) // 2
+    assert {after[g] for g in landed & pending} == {"bigdataball"}
+    assert mart(db) == scratch_mart
 
     began = time.monotonic()
-    again = ok(driver(db, *refresh(db, UNTIL_T1)))
+    again = ok(driver(db, *refresh(db, WINDOW)))
     noop_seconds = time.monotonic() - began
     assert "nothing to build" in again and not dbt_started(again)
     print(f"refresh: stale {stale_seconds:.1f} s, nothing to do {noop_seconds:.1f} s")
@@ -160,13 +242,13 @@ def test_late_data_timeline_refresh_rebuilds_exactly_what_is_stale(
 
 
 def test_killed_backfill_without_its_state_is_finished_by_refresh(
-    raw_month_dir: Path, tmp_path: Path
+    raw_month_dir: Path, tmp_path: Path, scratch_mart: list[Any]
 ) -> None:
     db = tmp_path / "nba.duckdb"
-    ok(driver(db, "load", "--from", str(raw_month_dir), "--target", "dev"))
+    load(raw_month_dir, db, T2)
     state_file = tmp_path / "bf" / "state.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "driver", *backfill(db, MONTH, "--chunk-days", "10")],
+        [sys.executable, "-m", "driver", *backfill(db, WINDOW, "--chunk-days", "8")],
         cwd=PROJECT_DIR,
         env=duckdb_env(db),
         stdout=subprocess.DEVNULL,
@@ -186,13 +268,22 @@ def test_killed_backfill_without_its_state_is_finished_by_refresh(
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    # the chunk's dbt (its own process group) outlives the driver: its build finishes or fails
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            duckdb.connect(str(db), read_only=True).close()
+            break
+        except duckdb.IOException:
+            assert time.monotonic() < deadline, "the killed backfill's dbt still holds the file"
+            time.sleep(0.5)
     shutil.rmtree(tmp_path / "bf")
 
     first = dt.date.fromisoformat(state.chunks[0].end)
-    stale = out_of_date(db, MONTH)
+    stale = out_of_date(db, WINDOW)
     assert stale and min(stale) > first  # the first chunk's dates are in the ledger
-    dry = ok(driver(db, *refresh(db, MONTH, "--dry-run")))
+    dry = ok(driver(db, *refresh(db, WINDOW, "--dry-run")))
     assert planned_dates(dry) == set(stale)
-    ok(driver(db, *refresh(db, MONTH)))
-    assert out_of_date(db, MONTH) == {}
-    assert mart(db) == scratch_build(raw_month_dir, tmp_path / "scratch.duckdb", MONTH)
+    ok(driver(db, *refresh(db, WINDOW)))
+    assert out_of_date(db, WINDOW) == {}
+    assert mart(db) == scratch_mart

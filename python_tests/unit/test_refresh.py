@@ -35,6 +35,7 @@ ROWS = [
     ("2022-01-04", "fresh", "", "", "2022-01-05 10:00:00"),
     ("2022-01-05", "missing", "never built", "", None),
     ("2022-01-06", "changed_logic", "logic change", "", "2022-01-05 10:00:00"),
+    ("2022-01-31", "scheduled", "not played yet", "", None),  # nothing to build
     ("2022-02-01", "stale", "box-score correction", BOX, "2022-02-02"),
 ]
 
@@ -144,7 +145,7 @@ def test_refresh_dry_run_lists_by_reason_and_builds_nothing(
 ) -> None:
     assert refresh(db, "--start-date", "2022-01-01", "--end-date", "2022-01-31", "--dry-run") == 0
     out = capsys.readouterr().out
-    assert "6 dates known, 2 fresh, 3 to build" in out
+    assert "7 dates known, 2 fresh, 1 not played yet, 3 to build" in out
     assert "2 chunk(s): 2022-01-02..2022-01-03, 2022-01-05..2022-01-05" in out
     assert "dry run: nothing built" in out
     assert builds(db) == [] and not (db.parent / "state").exists()
@@ -174,12 +175,13 @@ def test_nothing_out_of_date_runs_no_dbt(db: Path, capsys: pytest.CaptureFixture
 def test_status_target_counts_dates_per_month(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["status", "--target", "dev"]) == 1  # some dates are out of date
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "target dev (duckdb), every date: 7 dates"
-    assert out[1].split() == ["month", "built", "stale", "logic", "changed", "missing", "last",
-                              "build"]  # fmt: skip
-    assert out[2].split()[:5] == ["2022-01", "2", "2", "1", "1"]
-    assert out[3].split()[:5] == ["2022-02", "0", "1", "0", "0"]
-    write_view(db, [r for r in ROWS if r[1] == "fresh"])
+    assert out[0] == "target dev (duckdb), every date: 8 dates"
+    assert out[1].split() == ["month", "built", "stale", "logic", "changed", "missing", "not",
+                              "played", "last", "build"]  # fmt: skip
+    assert out[2].split()[:6] == ["2022-01", "2", "2", "1", "1", "1"]
+    assert out[3].split()[:6] == ["2022-02", "0", "1", "0", "0", "0"]
+    # dates not played yet are not out of date
+    write_view(db, [r for r in ROWS if r[1] in ("fresh", "scheduled")])
     assert main(["status", "--start-date", "2022-01-01", "--end-date", "2022-01-31"]) == 0
     assert "last build: 2022-01-05 10:00:00" in capsys.readouterr().out
 
