@@ -9,8 +9,10 @@ nba_analytics.player_game_summary tables must be identical after normalising typ
 left out. One differing value fails the test, naming the column and the key.
 
 Env: NBA_BQ_PARITY_RAW_START / _RAW_END (generated raw data, default 2023-11-01..2023-11-14),
-NBA_BQ_PARITY_START / NBA_BQ_PARITY_END (the build window, default 2023-11-06..2023-11-09),
-NBA_BQ_PARITY_CHUNK_DAYS (default 1), NBA_BQ_PARITY_WORKERS (default 4).
+NBA_BQ_PARITY_START / NBA_BQ_PARITY_END (the build window, default 2023-11-06..2023-11-08),
+NBA_BQ_PARITY_CHUNK_DAYS (default 1), NBA_BQ_PARITY_WORKERS (default 2). Three one-day chunks are
+the fewest that show the parallel schedule on BigQuery (the first chunk alone, then two at once);
+each chunk is a dbt build against the emulator, the suite's largest cost.
 """
 
 from __future__ import annotations
@@ -39,9 +41,9 @@ pytestmark = pytest.mark.bigquery
 RAW_START = os.environ.get("NBA_BQ_PARITY_RAW_START", "2023-11-01")
 RAW_END = os.environ.get("NBA_BQ_PARITY_RAW_END", "2023-11-14")
 START = os.environ.get("NBA_BQ_PARITY_START", "2023-11-06")
-END = os.environ.get("NBA_BQ_PARITY_END", "2023-11-09")
+END = os.environ.get("NBA_BQ_PARITY_END", "2023-11-08")
 CHUNK_DAYS = os.environ.get("NBA_BQ_PARITY_CHUNK_DAYS", "1")
-WORKERS = os.environ.get("NBA_BQ_PARITY_WORKERS", "4")
+WORKERS = os.environ.get("NBA_BQ_PARITY_WORKERS", "2")
 SEED = "42"
 MART = "nba_analytics.player_game_summary"
 EXCLUDED_COLUMNS = frozenset({"processed_at"})

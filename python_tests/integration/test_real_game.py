@@ -85,7 +85,32 @@ def _dbt_show_rows(result: DbtResult) -> list[dict[str, Any]]:
     raise AssertionError(f"no dbt show preview in output:\n{result.output[-3000:]}")
 
 
-def _build(base: Path, variant: rg.Variant, shot_zone_method: str) -> Build:
+def _shot_zones(base: Path, vars_json: str, env: dict[str, str]) -> dict[int, dict[str, str]]:
+    """Event id -> the zone each rule gives the shot, by the model's macro (`dbt show`)."""
+    show = run_dbt(
+        ["show", "--inline", SHOT_ZONES_SQL, "--limit", "-1", "--output", "json"]
+        + ["--log-format", "json", "--quiet"],
+        target="dev",
+        run_dir=base / "show",
+        vars_json=vars_json,
+        env=env,
+        timeout=600,
+    )
+    assert show.ok, show.output[-3000:]
+    return {
+        int(r["event_id"]): {
+            "court_geometry": r["zone_court_geometry"],
+            "distance": r["zone_distance"],
+        }
+        for r in _dbt_show_rows(show)
+    }
+
+
+def _build(
+    base: Path, variant: rg.Variant, shot_zone_method: str, unit_tests: bool, show_zones: bool
+) -> Build:
+    """Load the variant, build the mart (with the dbt unit tests if `unit_tests`) and, if
+    `show_zones`, label every shot of int_pbp_events with both zone rules (`dbt show`)."""
     base.mkdir(parents=True, exist_ok=True)
     db = base / "nba.duckdb"
     env = {"NBA_DUCKDB_PATH": str(db)}
@@ -97,8 +122,9 @@ def _build(base: Path, variant: rg.Variant, shot_zone_method: str) -> Build:
         {"shot_zone_method": shot_zone_method, **FIXTURE_VARS},
     )
     started = time.monotonic()
+    no_unit_tests = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
     result = run_dbt(
-        ["build", "--select", "+player_game_summary"],
+        ["build", "--select", "+player_game_summary", *no_unit_tests],
         target="dev",
         run_dir=base / "run",
         vars_json=vars_json,
@@ -120,23 +146,7 @@ def _build(base: Path, variant: rg.Variant, shot_zone_method: str) -> Build:
         )
     seconds = time.monotonic() - started
     assert result.run_results is not None, result.output[-3000:]
-    show = run_dbt(
-        ["show", "--inline", SHOT_ZONES_SQL, "--limit", "-1", "--output", "json"]
-        + ["--log-format", "json", "--quiet"],
-        target="dev",
-        run_dir=base / "show",
-        vars_json=vars_json,
-        env=env,
-        timeout=600,
-    )
-    assert show.ok, show.output[-3000:]
-    shot_zones = {
-        int(r["event_id"]): {
-            "court_geometry": r["zone_court_geometry"],
-            "distance": r["zone_distance"],
-        }
-        for r in _dbt_show_rows(show)
-    }
+    shot_zones = _shot_zones(base, vars_json, env) if show_zones else {}
     with duckdb.connect(str(db), read_only=True) as con:
         cur = con.execute("select * from nba_analytics.player_game_summary")
         names = [d[0] for d in cur.description]
@@ -155,10 +165,15 @@ def _build(base: Path, variant: rg.Variant, shot_zone_method: str) -> Build:
     )
 
 
-BUILDS: dict[str, tuple[rg.Variant, str]] = {
-    "geometry": ("bigdataball", "court_geometry"),
-    "distance": ("bigdataball", "distance"),
-    "nbac": ("nbac", "court_geometry"),
+# name -> (raw variant, shot_zone_method, run the dbt unit tests, label the shots).
+# The unit tests do not read the raw data, so they run once per set of vars: in the geometry
+# build and in the distance build (which checks they pass under the legacy rule). The shot
+# labels read int_pbp_events, which the shot_zone_method var does not change (SHOT_ZONES_SQL
+# names both methods): one `dbt show` per raw variant.
+BUILDS: dict[str, tuple[rg.Variant, str, bool, bool]] = {
+    "geometry": ("bigdataball", "court_geometry", True, True),
+    "distance": ("bigdataball", "distance", True, False),
+    "nbac": ("nbac", "court_geometry", False, True),
 }
 
 
@@ -167,11 +182,10 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
     """The three builds, each in its own DuckDB file and dbt run dirs, run concurrently."""
     base = tmp_path_factory.mktemp("real_game")
     with ThreadPoolExecutor(max_workers=min(len(BUILDS), os.cpu_count() or 1)) as pool:
-        futures = {
-            name: pool.submit(_build, base / name, variant, method)
-            for name, (variant, method) in BUILDS.items()
-        }
-        return {name: future.result() for name, future in futures.items()}
+        futures = {name: pool.submit(_build, base / name, *spec) for name, spec in BUILDS.items()}
+        done = {name: future.result() for name, future in futures.items()}
+    done["distance"].shot_zones = done["geometry"].shot_zones  # the same raw play-by-play
+    return done
 
 
 @pytest.fixture(scope="module")
