@@ -28,7 +28,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +81,12 @@ from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.project import DEFAULT_SELECTION
 
 EXIT_INTERRUPTED = 130  # SIGINT; any signal: 128 + its number (SIGTERM: 143)
+# Decides what a run builds; called before the lease (dry run, paths) and again under it.
+Planner = Callable[[argparse.Namespace], Plan]
+
+
+class NothingToBuild(Exception):
+    """A planner found nothing left to build under the lease (a run we waited for built it)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -524,11 +530,15 @@ def finish_interrupted(ctx: RunContext, signum: int) -> int:
     return code
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, planner: Planner = make_plan) -> int:
+    """The steps of one run; `planner` decides the chunks (refresh passes its own)."""
     guard = SignalGuard(threading.Event())
     with guard.installed():
         try:
-            return plan_and_run(args, guard)
+            return plan_and_run(args, guard, planner)
+        except NothingToBuild as exc:
+            sys.stdout.write(f"nothing to build: {exc}\n")
+            return EXIT_OK
         except LeaseHeld as exc:
             sys.stderr.write(f"error: {exc}\n")
             return EXIT_LEASE_HELD
@@ -537,9 +547,9 @@ def run(args: argparse.Namespace) -> int:
             return exc.code
 
 
-def plan_and_run(args: argparse.Namespace, guard: SignalGuard) -> int:
+def plan_and_run(args: argparse.Namespace, guard: SignalGuard, planner: Planner = make_plan) -> int:
     """Plan, check the paths, take the target's lease and run (signals already guarded)."""
-    plan = make_plan(args)
+    plan = planner(args)
     check_wait(args.wait)
     if args.dry_run:
         try:
@@ -552,7 +562,7 @@ def plan_and_run(args: argparse.Namespace, guard: SignalGuard) -> int:
     args.run_id = stamp
     with target_lease(plan, stamp, args.wait):
         # planned again under the lease: a run we waited for may have built chunks
-        plan = make_plan(args)
+        plan = planner(args)
         base = plan.state_file.parent
         ctx = RunContext(
             plan=plan,
