@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import RAW_MONTH, copy_db
 
-from driver.dbt.invoke import DbtResult, run_dbt, window_vars
+from driver.dbt.invoke import DbtResult, DbtSession, run_dbt, window_vars
 
 MART = "nba_analytics.player_game_summary"
 # The rows are what these tests compare: data and unit tests are tested elsewhere.
@@ -18,16 +19,29 @@ NO_TESTS = ("--exclude-resource-type", "test", "unit_test")
 COMPARE_SQL = f"select * exclude (processed_at) from {MART} order by game_id, player_lookup"
 
 
-def _build(db: Path, run_dir: Path, start: str | None, end: str | None, *extra: str) -> DbtResult:
-    result = run_dbt(
-        ["build", "--select", "+player_game_summary", *extra],
-        target="dev",
-        run_dir=run_dir,
-        vars_json=window_vars(start, end),
-        env={"NBA_DUCKDB_PATH": str(db)},
-    )
+def _build(
+    db: Path,
+    run_dir: Path,
+    start: str | None,
+    end: str | None,
+    *extra: str,
+    session: DbtSession | None = None,
+) -> DbtResult:
+    """`dbt build` of the mart for the window; in `session` when given (several windows in one
+    dbt process parsed once, as a backfill's serial chunks: it holds the file until closed)."""
+    args = ["build", "--select", "+player_game_summary", *extra]
+    how = {"target": "dev", "run_dir": run_dir, "vars_json": window_vars(start, end)}
+    env = {"NBA_DUCKDB_PATH": str(db)}
+    result = session.run(args, **how, env=env) if session else run_dbt(args, **how, env=env)
     assert result.ok, result.output[-4000:]
     return result
+
+
+@pytest.fixture
+def session() -> Iterator[DbtSession]:
+    dbt = DbtSession()
+    yield dbt
+    dbt.close()
 
 
 def _rows(db: Path, sql: str = COMPARE_SQL) -> list[tuple]:
@@ -59,7 +73,9 @@ def _boundary_days(db: Path) -> list[str]:
     return sorted({start, end, str(quiet), str(hinted)})
 
 
-def test_one_window_equals_one_day_windows_on_boundary_days(month_db: Path, tmp_path: Path) -> None:
+def test_one_window_equals_one_day_windows_on_boundary_days(
+    month_db: Path, tmp_path: Path, session: DbtSession
+) -> None:
     """One build of the month and one-day builds of the days most likely to differ give
     the same rows for those days (a sample: 31 daily builds took minutes)."""
     one = copy_db(month_db, tmp_path / "one.duckdb")
@@ -69,7 +85,8 @@ def test_one_window_equals_one_day_windows_on_boundary_days(month_db: Path, tmp_
     days = _boundary_days(month_db)
     assert len(days) >= 3, days
     for d in days:
-        _build(daily, tmp_path / "run_daily", d, d, *NO_TESTS)
+        _build(daily, tmp_path / "run_daily", d, d, *NO_TESTS, session=session)
+    session.close()  # it holds the file
     in_days = "game_date in (" + ", ".join(f"date '{d}'" for d in days) + ")"
     sql = f"{COMPARE_SQL.split(' order by')[0]} where {in_days} order by game_id, player_lookup"
     expected = _rows(one, sql)
@@ -95,9 +112,13 @@ def test_rebuilding_a_window_is_idempotent_and_empties_lost_days(db: Path, tmp_p
     assert others[0][0] > 0
 
 
-def test_full_refresh_rebuilds_from_scratch(db: Path, tmp_path: Path) -> None:
-    _build(db, tmp_path / "run", "2022-01-01", "2022-01-05", *NO_TESTS)
-    _build(db, tmp_path / "run", "2022-01-20", "2022-01-21", "--full-refresh", *NO_TESTS)
+def test_full_refresh_rebuilds_from_scratch(db: Path, tmp_path: Path, session: DbtSession) -> None:
+    _build(db, tmp_path / "run", "2022-01-01", "2022-01-05", *NO_TESTS, session=session)
+    _build(
+        db, tmp_path / "run", "2022-01-20", "2022-01-21", "--full-refresh", *NO_TESTS,
+        session=session,
+    )  # fmt: skip
+    session.close()
     dates = _rows(db, f"select distinct game_date from {MART} order by 1")
     assert {str(d[0]) for d in dates} <= {"2022-01-20", "2022-01-21"}
 
@@ -134,15 +155,17 @@ def test_bad_raw_values_are_flagged_not_fatal(db: Path, tmp_path: Path) -> None:
     assert row == [(None, "unparseable", "XXX", -1)]
 
 
-def test_invalid_window_is_a_compile_error_that_says_what_to_fix(tmp_path: Path) -> None:
+def test_invalid_window_is_a_compile_error_that_says_what_to_fix(
+    tmp_path: Path, session: DbtSession
+) -> None:
     cases = {
         '{"start_date": "2022-02-30", "end_date": "2022-03-01"}': "not a real date",
         '{"start_date": "2022-03-01", "end_date": "2022-02-01"}': "is before start_date",
         '{"start_date": "yesterday", "end_date": "2022-02-01"}': "must be an ISO date",
         '{"start_date": "2022-01-01"}': "Set both vars",
     }
-    for vars_json, message in cases.items():
-        result = run_dbt(
+    for vars_json, message in cases.items():  # one dbt process: the window is read at run time
+        result = session.run(
             ["compile", "--select", "player_game_summary"],
             target="dev",
             run_dir=tmp_path / "run",
