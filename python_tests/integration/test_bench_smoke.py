@@ -21,6 +21,8 @@ REQUIRED = (
     "days", "games", "rows", "set_based_s", "microbatch_s", "per_day_s", "floor_s",
     "peak_rss_mb", "days_per_hour", "microbatch_over_set_based", "per_day_over_set_based",
     "set_based_over_floor", "one_day_refresh_s", "machine", "targets",
+    "refresh_stale_s", "refresh_noop_s", "refresh_days_rebuilt", "microbatch_lookback_s",
+    "microbatch_lookback_days_rebuilt", "microbatch_lookback_missed_days",
 )  # fmt: skip
 
 
@@ -45,3 +47,9 @@ def test_smoke_bench_runs_every_piece(tmp_path: Path) -> None:
     assert results["per_day_extrapolated"] is True
     assert dt.date.fromisoformat(results["details"]["refresh"]["day"]) >= start
     assert "set-based (driver)" in proc.stdout  # the table was printed
+    # late data (the bench itself fails if refresh differs from a full rebuild): the week's
+    # late play-by-play before the lookback is what microbatch misses
+    late = results["details"]["late"]
+    assert late["refresh_differing_days"] == [] and results["refresh_days_rebuilt"] > 0
+    assert results["microbatch_lookback_days_rebuilt"] == bench.LOOKBACK + 1
+    assert set(late["microbatch_lookback_missed_days"]) <= set(late["scenario"]["changed"])
