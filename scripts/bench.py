@@ -1137,6 +1137,7 @@ LATE_JOB_HOUR = 10
 LATE_GAP = dt.timedelta(days=3)  # T2 - T1: three days of arrivals between the two loads
 LOOKBACK = 3  # dbt microbatch `lookback` of the comparison
 BOX_TABLES = ("nbac_gamebook_player_stats", "bdl_player_boxscores")  # a correction's tables
+GAMEBOOK = BOX_TABLES[0]  # the mart's first box-score source (BDL only fills its gaps)
 LATE_PBP_TABLE = "bigdataball_play_by_play"  # lands about game day + 2 days 22:00
 LATE_MIN_PBP_DAYS = 3  # the full run needs late play-by-play on at least this many dates
 
@@ -1208,8 +1209,15 @@ class LateScenario:
 
     @property
     def old_corrections(self) -> list[dt.date]:
-        """Corrections on dates before the microbatch lookback's first batch."""
-        return [d for d in self.correction_days if d < self.lookback_days[0]]
+        """Gamebook corrections on dates before the microbatch lookback's first batch where
+        nothing but box scores arrived: if such a date's rows differ, the correction did it."""
+        return [
+            d
+            for d in self.correction_days
+            if d < self.lookback_days[0]
+            and GAMEBOOK in self.changed.get(d.isoformat(), [])
+            and set(self.changed[d.isoformat()]) <= set(BOX_TABLES)
+        ]
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -1221,9 +1229,10 @@ def late_scenario(
     arrivals: Arrivals, start: dt.date, end: dt.date, require_all: bool
 ) -> LateScenario:
     """The latest T1 (a day at LATE_JOB_HOUR UTC, T2 = T1 + LATE_GAP on or before `end`) where
-    play-by-play lands late on LATE_MIN_PBP_DAYS dates and a box-score correction lands on a date
-    older than the microbatch lookback; without `require_all` (the smoke week, which may hold no
-    correction), any T1 with late play-by-play and a new game day."""
+    play-by-play lands late on LATE_MIN_PBP_DAYS dates and a gamebook correction lands alone on a
+    date older than the microbatch lookback (LateScenario.old_corrections); without
+    `require_all` (the smoke week, which may hold no correction), any T1 with late play-by-play
+    and a new game day."""
     box = [(d, p) for t in BOX_TABLES for d, p in arrivals.get(t, []) if start <= d <= end]
     pbp = [(d, p) for d, p in arrivals.get(LATE_PBP_TABLE, []) if start <= d <= end]
     day = end - LATE_GAP
@@ -1236,35 +1245,31 @@ def late_scenario(
         arrived = {d for d, p in box if t1 < p <= t2}
         if not built or not late:
             continue
-        lookback = microbatch_batches(t2, LOOKBACK)
-        corrections = sorted(arrived & built)
-        new_days = sorted(arrived - built)
-        if require_all:
-            old = [d for d in corrections if d < lookback[0]]
-            if len(late) < LATE_MIN_PBP_DAYS or not old:
-                continue
-        elif not new_days:
-            continue
         window_end = max(built | arrived)
         changed: dict[str, set[str]] = {}
         for table, rows in arrivals.items():
             for d, p in rows:
                 if t1 < p <= t2 and start <= d <= window_end:
                     changed.setdefault(d.isoformat(), set()).add(table)
-        return LateScenario(
+        scenario = LateScenario(
             t1=t1,
             t2=t2,
             built_end=max(built),
             window_end=window_end,
             changed={d: sorted(tables) for d, tables in sorted(changed.items())},
             late_pbp_days=late,
-            correction_days=corrections,
-            new_game_days=new_days,
-            lookback_days=lookback,
+            correction_days=sorted(arrived & built),
+            new_game_days=sorted(arrived - built),
+            lookback_days=microbatch_batches(t2, LOOKBACK),
         )
+        if require_all:
+            if len(late) >= LATE_MIN_PBP_DAYS and scenario.old_corrections:
+                return scenario
+        elif scenario.new_game_days:
+            return scenario
     need = (
-        f"late {LATE_PBP_TABLE} rows on {LATE_MIN_PBP_DAYS} dates and a box-score correction "
-        f"older than a {LOOKBACK}-day lookback"
+        f"late {LATE_PBP_TABLE} rows on {LATE_MIN_PBP_DAYS} dates and a gamebook correction "
+        f"alone on a date older than a {LOOKBACK}-day lookback"
         if require_all
         else f"late {LATE_PBP_TABLE} rows and a new game day"
     )
