@@ -21,37 +21,37 @@
 
     A candidate key without a row here has no counterpart in the roster. -#}
 {% macro player_identity_ctes(name, candidates, roster) -%}
-{{ name }}__candidates as (
+{#- Each side's distinct keys first, then their normalised forms (computed once per distinct
+    key, not per input row: the play-by-play gives millions of actor rows) and how many entries
+    of that side share the exact key in the game (a window count, not a join back to counts). #}
+{%- set sides = [
+    ('candidates', candidates, 'candidate_lookup'),
+    ('roster', roster, 'player_lookup'),
+] %}
+{%- for side, relation, lookup_as in sides %}
+{{ name }}__{{ side }}_keys as (
     select distinct
         game_id,
         coalesce(team_abbr, '') as team_key,
-        player_lookup as candidate_lookup,
-        {{ normalize_lookup('player_lookup') }} as exact_key,
-        {{ lookup_without_suffix(normalize_lookup('player_lookup')) }} as base_key
-    from {{ candidates }}
+        player_lookup as {{ lookup_as }}
+    from {{ relation }}
     where player_lookup is not null
 ),
 
-{{ name }}__roster as (
-    select distinct
-        game_id,
-        coalesce(team_abbr, '') as team_key,
-        player_lookup,
-        {{ normalize_lookup('player_lookup') }} as exact_key,
-        {{ lookup_without_suffix(normalize_lookup('player_lookup')) }} as base_key
-    from {{ roster }}
-    where player_lookup is not null
-),
-
-{%- for side in ['candidates', 'roster'] %}
-
-{{ name }}__{{ side }}_per_key as (
+{{ name }}__{{ side }} as (
     select
         game_id,
+        team_key,
+        {{ lookup_as }},
         exact_key,
-        count(*) as entries
-    from {{ name }}__{{ side }}
-    group by game_id, exact_key
+        {{ lookup_without_suffix('exact_key') }} as base_key,
+        count(*) over (partition by game_id, exact_key) as entries
+    from (
+        select
+            {{ name }}__{{ side }}_keys.*,
+            {{ normalize_lookup(lookup_as) }} as exact_key
+        from {{ name }}__{{ side }}_keys
+    ) as keyed
 ),
 {%- endfor %}
 
@@ -65,14 +65,8 @@
     inner join {{ name }}__roster
         on {{ name }}__candidates.game_id = {{ name }}__roster.game_id
         and {{ name }}__candidates.exact_key = {{ name }}__roster.exact_key
-    inner join {{ name }}__candidates_per_key
-        on {{ name }}__candidates.game_id = {{ name }}__candidates_per_key.game_id
-        and {{ name }}__candidates.exact_key = {{ name }}__candidates_per_key.exact_key
-    inner join {{ name }}__roster_per_key
-        on {{ name }}__roster.game_id = {{ name }}__roster_per_key.game_id
-        and {{ name }}__roster.exact_key = {{ name }}__roster_per_key.exact_key
     where {{ _identity_teams_compatible(name ~ '__candidates.team_key', name ~ '__roster.team_key') }}
-        or ({{ name }}__candidates_per_key.entries = 1 and {{ name }}__roster_per_key.entries = 1)
+        or ({{ name }}__candidates.entries = 1 and {{ name }}__roster.entries = 1)
 ),
 
 {{ name }}__suffix_pairs as (
