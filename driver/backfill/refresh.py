@@ -13,6 +13,13 @@ killed backfill (state directory lost or not) refresh builds exactly the dates n
 Dates whose only change is the model logic (changed_logic) are rebuilt with
 --include-logic-changes, else listed as skipped. Nothing out of date: no dbt build runs.
 
+Validation: every run's build checks exactly its dates before it publishes them
+(write-audit-publish: the audit model's error-level tests). The validation report after
+several runs is the backfill's, one `dbt test` over the first..last rebuilt date: the window
+vars are one range, so checking only the rebuilt dates would take one dbt test (a dbt start-up
+and parse) per run; the fresh dates between runs are re-checked instead, which costs test
+queries, not dbt processes.
+
 Exit codes as for backfill: 0 built and validated (or nothing to do), 1 a chunk or the
 validation failed, 2 bad usage, 3 another run holds the target's lease, 130/143 interrupted.
 """
