@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import shlex
 import sys
 import tempfile
@@ -41,7 +40,13 @@ from typing import Any
 from driver import options
 from driver.backfill import command as backfill
 from driver.backfill.chunks import Chunk
-from driver.backfill.lease import EXIT_LEASE_HELD, database_file
+from driver.backfill.lease import (
+    EXIT_LEASE_HELD,
+    add_wait_argument,
+    check_wait,
+    database_file,
+    new_run_id,
+)
 from driver.backfill.plan import Plan, UnitTests, check_selection, workers_for
 from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.project import DEFAULT_SELECTION
@@ -281,18 +286,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-attempts", type=int, default=3, help="attempts per chunk (3)")
     parser.add_argument("--fail-fast", action="store_true", help="stop after the first failure")
     parser.add_argument("--skip-validation", action="store_true", help="skip the validation")
-    parser.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        help="seconds to wait for another run holding the target's lease (default 0: exit 3)",
-    )
+    add_wait_argument(parser)
     options.add_vars(parser)
     options.add_dbt_executable(parser)
-
-
-def _stamp() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + f"_{os.getpid()}"
 
 
 def make_refresh_plan(args: argparse.Namespace, runs: list[Chunk], adapter: str) -> Plan:
@@ -362,7 +358,7 @@ def build(
     validation)."""
     # the backfill steps read these from their arguments
     args.chunk_timeout, args.retry_base_seconds, args.heartbeat_seconds = None, 5.0, 30.0
-    args.run_id = _stamp()
+    args.run_id = new_run_id()
     return backfill.run(args, planner=refresh_planner(runs, adapter, window))
 
 
@@ -403,8 +399,7 @@ def run(args: argparse.Namespace) -> int:
     options.dbt_command(args)
     if args.max_attempts < 1:
         raise UsageError(f"--max-attempts must be at least 1, got {args.max_attempts}")
-    if args.wait < 0:
-        raise UsageError(f"--wait must be >= 0 seconds, got {args.wait}")
+    check_wait(args.wait)
     deadline = time.monotonic() + args.wait
     while True:  # a DuckDB file being written cannot be read: wait like for the lease
         try:
