@@ -12,12 +12,14 @@ scheduling tests), real_game.py (the real overtime game fixture).
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from driver.dbt.invoke import run_dbt, window_vars
 from driver.project import load_contract
 from driver.warehouse.load import load_duckdb, validate_dir
 
@@ -138,3 +140,41 @@ def quarter_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("quarter_db")
     start, end, seed = RAW_QUARTER
     return load_raw(generate_raw(base / "raw", start, end, seed), base / "raw.duckdb")
+
+
+def _run_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temp dir of this pytest run that its xdist workers share (each has its own base temp
+    below it), for what only one of them should build."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def month_built_db(month_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """January 2022 built: `dbt build --select +player_game_summary` without the unit tests
+    (the data tests audited the window and the mart was published). Built once per test run,
+    whichever worker asks first (a file lock), so the files that start from a built month
+    share one build. Read only: tests copy it (copy_db)."""
+    shared = _run_tmp(tmp_path_factory) / "month_built"
+    shared.mkdir(exist_ok=True)
+    db = shared / "built.duckdb"
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not db.exists():
+            work = copy_db(month_db, shared / "building" / "nba.duckdb")
+            result = run_dbt(
+                [
+                    "build",
+                    "--select",
+                    "+player_game_summary",
+                    "--exclude-resource-type",
+                    "unit_test",
+                ],
+                target="dev",
+                run_dir=work.parent / "run",
+                vars_json=window_vars(*RAW_MONTH[:2]),
+                env=duckdb_env(work),
+            )
+            assert result.ok, result.output[-4000:]
+            work.rename(db)
+    return db

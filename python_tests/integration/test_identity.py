@@ -78,10 +78,9 @@ def _pick_player(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def test_gamebook_suffix_drift_keeps_one_row_with_box_score_and_zones(
-    month_db: Path, tmp_path: Path
+    month_built_db: Path, tmp_path: Path
 ) -> None:
-    db = copy_db(month_db, tmp_path / "nba.duckdb")
-    _build(db, tmp_path / "run_before")
+    db = copy_db(month_built_db, tmp_path / "nba.duckdb")  # built as _build builds
     columns = ", ".join(["player_full_name", *BOX_COLUMNS, *ZONE_COLUMNS])
     row_sql = f"select {columns} from {MART} where game_id = ? and player_lookup = ?"
     team_sql = f"select sum(points) as points from {MART} where game_id = ? and team_abbr = ?"

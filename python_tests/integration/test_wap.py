@@ -65,13 +65,10 @@ def _execute(db: Path, sql: str, params: list[Any]) -> int:
 
 
 @pytest.fixture(scope="module")
-def built_month(month_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """January 2022 built (audited and published). Read only: tests copy it."""
-    base = tmp_path_factory.mktemp("wap_month")
-    db = copy_db(month_db, base / "nba.duckdb")
-    result = _build(db, base / "run", RAW_MONTH[:2])
-    assert result.ok, result.output[-4000:]
-    return db
+def built_month(month_built_db: Path) -> Path:
+    """January 2022 built (audited and published) with _build's command, shared with other
+    test files (conftest.month_built_db). Read only: tests copy it."""
+    return month_built_db
 
 
 def test_a_normal_rebuild_publishes_the_audited_window(built_month: Path, tmp_path: Path) -> None:
