@@ -1326,16 +1326,17 @@ def _ledger(db: Path) -> dict[str, str]:
     return {d.isoformat(): inv for d, inv in query(db, sql)}
 
 
-def bench_late(cfg: Config, unit_test_record: Path | None = None) -> dict[str, Any]:
+def bench_late(
+    cfg: Config, sc: LateScenario, unit_test_record: Path | None = None
+) -> dict[str, Any]:
     """Late data on the history: `refresh` against dbt microbatch with lookback 3 over the same
-    change (see docs/benchmark.md, "Late data"). Each method starts from the same state (the
-    history loaded as of T1 and built in one chunk, then the raw data loaded as of T2) on its own
-    copy, and its mart is compared with a full rebuild of the same raw data."""
+    change, `sc` (late_scenario; docs/benchmark.md, "Late data"). Each method starts from the
+    same state (the history loaded as of T1 and built in one chunk, then the raw data loaded as
+    of T2) on its own copy, and its mart is compared with a full rebuild of the same raw data."""
     work = cfg.out / "late"
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    sc = late_scenario(raw_arrivals(cfg.raw_dir), cfg.start, cfg.end, require_all=not cfg.smoke)
     log(
         f"late: T1 {_iso_utc(sc.t1)}, T2 {_iso_utc(sc.t2)}; late play-by-play "
         f"{sc.as_dict()['late_pbp_days']}, corrections {sc.as_dict()['correction_days']}, "
@@ -1953,6 +1954,14 @@ def run_bench(cfg: Config) -> dict[str, Any]:
     needs_raw = any(p in cfg.only for p in (*CORE_PARTS, "forced", "default", "late"))
     parts["data"] = prepare_data(cfg) if needs_raw else {}
     raw_db = Path(parts["data"]["raw_db"]) if needs_raw else Path()
+    # the late part's T1/T2 first: raw data without corrections fail here, not after the rest
+    scenario = None
+    if "late" in cfg.only:
+        arrivals = raw_arrivals(cfg.raw_dir)
+        try:
+            scenario = late_scenario(arrivals, cfg.start, cfg.end, require_all=not cfg.smoke)
+        except BenchError as exc:
+            raise BenchError(f"late part, raw data {cfg.raw_dir}: {exc}") from None
     if any(p in cfg.only for p in CORE_PARTS):
         results = run_core(cfg, parts, raw_db)
     else:  # only the scale/chunking parts: merged into the last full results
@@ -1981,7 +1990,8 @@ def run_bench(cfg: Config) -> dict[str, Any]:
         results.setdefault("details", {})["default_command"] = default
     if "late" in cfg.only:
         record = (results.get("details") or {}).get("set_based", {}).get("unit_test_record")
-        late = bench_late(cfg, Path(record) if record else None)
+        assert scenario is not None
+        late = bench_late(cfg, scenario, Path(record) if record else None)
         results.update(late_summary(late))
         results.setdefault("details", {})["late"] = late
         results["targets"] = evaluate(results)
