@@ -1497,11 +1497,13 @@ def late_lines(results: dict[str, Any]) -> list[str]:
         f"box-score corrections on {', '.join(sc['correction_days']) or '-'}; "
         f"new game days {', '.join(sc['new_game_days']) or '-'}",
         f"refresh {late['window'][0]}..{late['window'][1]}: {late['refresh_stale_s']:.1f} s "
-        f"({runs['refresh_stale']['cpu_s']:.1f} s CPU), rebuilt "
+        f"({runs['refresh_stale']['cpu_s']:.1f} s CPU, load "
+        f"{runs['refresh_stale']['load_1min_before']:.1f}), rebuilt "
         f"{len(late['refresh_days_rebuilt'])} days [{', '.join(late['refresh_days_rebuilt'])}], "
         f"equal to a full rebuild; nothing stale {late['refresh_noop_s']:.1f} s",
         f"microbatch lookback {LOOKBACK}: {late['microbatch_lookback_s']:.1f} s "
-        f"({runs['microbatch']['cpu_s']:.1f} s CPU), rebuilt "
+        f"({runs['microbatch']['cpu_s']:.1f} s CPU, load "
+        f"{runs['microbatch']['load_1min_before']:.1f}), rebuilt "
         f"{len(late['microbatch_lookback_days_rebuilt'])} days "
         f"[{', '.join(late['microbatch_lookback_days_rebuilt'])}]; differs from a full rebuild "
         f"on {len(late['microbatch_lookback_missed_days'])} days "
@@ -1774,7 +1776,7 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         lines.append("")
-    lines += [f"- {line}" for line in profile_lines(results)]
+    lines += [f"- {line}" for line in profile_lines(results) + late_lines(results)]
     return "\n".join(lines) + "\n"
 
 

@@ -196,3 +196,33 @@ def test_differing_dates_compare_rows_in_both_directions(tmp_path: Path) -> None
     # processed_at (the build time) differs on every row and is not compared
     assert bench.differing_dates(ours, theirs, *window) == ["2024-04-13", "2024-04-14"]
     assert bench.differing_dates(ours, theirs, dt.date(2024, 4, 1), dt.date(2024, 4, 12)) == []
+
+
+def test_late_keys_count_the_days_and_say_whether_the_old_correction_was_caught() -> None:
+    run = {"cpu_s": 1.0, "load_1min_before": 1.2}
+    late = {
+        "window": ["2024-03-01", "2024-03-15"],
+        "scenario": {
+            "t1": "T1", "t2": "T2", "built_end": "2024-03-12", "old_corrections": ["2024-03-10"],
+            "late_pbp_days": ["2024-03-11"], "correction_days": ["2024-03-10"],
+            "new_game_days": ["2024-03-13"],
+        },
+        "refresh_stale_s": 9.0, "refresh_noop_s": 0.5,
+        "refresh_days_rebuilt": ["2024-03-10", "2024-03-11", "2024-03-13"],
+        "microbatch_lookback_s": 12.0,
+        "microbatch_lookback_days_rebuilt": ["2024-03-13", "2024-03-14", "2024-03-15",
+                                             "2024-03-16"],
+        "microbatch_lookback_missed_days": ["2024-03-10", "2024-03-11"],
+        "runs": {"refresh_stale": run, "microbatch": run},
+    }  # fmt: skip
+    summary = bench.late_summary(late)
+    assert summary["refresh_days_rebuilt"] == 3 and summary["microbatch_lookback_days_rebuilt"] == 4
+    assert summary["microbatch_lookback_missed_days"] == 2
+    assert summary["microbatch_lookback_caught_old_correction"] is False
+    late["microbatch_lookback_missed_days"] = ["2024-03-11"]
+    assert bench.late_summary(late)["microbatch_lookback_caught_old_correction"] is True
+    late["scenario"]["old_corrections"] = []  # the smoke week: nothing to catch
+    assert bench.late_summary(late)["microbatch_lookback_caught_old_correction"] is None
+    lines = bench.late_lines({"details": {"late": late}})
+    assert "rebuilt 3 days" in lines[1] and "differs from a full rebuild on 1 days" in lines[2]
+    assert bench.late_lines({}) == []
