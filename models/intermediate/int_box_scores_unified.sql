@@ -32,19 +32,45 @@ teamless as (
     where team_abbr is null
 ),
 
-hint_listings as (
+teamless_periods as (
     select
         teamless.game_id,
-        player_teams.team_abbr,
-        player_teams.player_lookup,
-        player_teams.game_date,
-        abs({{ dbt.datediff('teamless.game_date', 'player_teams.game_date', 'day') }}) as days_away
+        teamless.game_date,
+        teamless.player_lookup,
+        {{ team_hint_period('teamless.game_date') }} + nearby.period_offset as listing_period
     from teamless
-    inner join player_teams
-        on {{ lookup_without_suffix('teamless.player_lookup') }}
-        = {{ lookup_without_suffix('player_teams.player_lookup') }}
-        and player_teams.team_abbr in (
-            {{ game_id_away_team('teamless.game_id') }}, {{ game_id_home_team('teamless.game_id') }}
+    cross join (
+        select -1 as period_offset
+        union all
+        select 0 as period_offset
+        union all
+        select 1 as period_offset
+    ) as nearby
+),
+
+listings as (
+    select
+        team_abbr,
+        player_lookup,
+        game_date,
+        {{ team_hint_period('game_date') }} as listing_period
+    from player_teams
+),
+
+hint_listings as (
+    select
+        teamless_periods.game_id,
+        listings.team_abbr,
+        listings.player_lookup,
+        listings.game_date,
+        abs({{ dbt.datediff('teamless_periods.game_date', 'listings.game_date', 'day') }}) as days_away
+    from teamless_periods
+    inner join listings
+        on {{ lookup_without_suffix('teamless_periods.player_lookup') }}
+        = {{ lookup_without_suffix('listings.player_lookup') }}
+        and teamless_periods.listing_period = listings.listing_period
+        and listings.team_abbr in (
+            {{ game_id_away_team('teamless_periods.game_id') }}, {{ game_id_home_team('teamless_periods.game_id') }}
         )
 ),
 
