@@ -25,6 +25,8 @@ from driver.project import PROJECT_DIR
 
 MART = "nba_analytics.player_game_summary"
 QUARTER = RAW_QUARTER[:2]
+# The reference build makes rows only: the unit and data tests are the driver's to run.
+ROWS_ONLY = ("--exclude-resource-type", "unit_test", "test")
 _env = duckdb_env
 
 
@@ -59,11 +61,10 @@ def _duplicates(db: Path) -> int:
 
 @pytest.fixture(scope="module")
 def reference_db(quarter_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The quarter built by one plain `dbt build` over the whole window (the unit tests, which
-    do not depend on the data, are the driver's to run)."""
+    """The quarter built by one plain `dbt build` over the whole window (rows only)."""
     db = copy_db(quarter_db, tmp_path_factory.mktemp("e2e_reference") / "reference.duckdb")
     result = run_dbt(
-        ["build", "--select", "+player_game_summary", "--exclude-resource-type", "unit_test"],
+        ["build", "--select", "+player_game_summary", *ROWS_ONLY],
         target="dev",
         run_dir=db.parent / "reference_run",
         vars_json=window_vars(*QUARTER),
