@@ -6,7 +6,8 @@ not depend on (macros/window.sql reads it at run time), so the manifest parsed f
 call serves every later call with the same other vars, target and environment. That saves
 dbt's start-up and full parse (several seconds) per chunk. Only documented programmatic APIs
 are used: `dbtRunner().invoke(["parse", ...])` returns the Manifest and
-`dbtRunner(manifest=...)` reuses it (docs.getdbt.com, "Programmatic invocations").
+`dbtRunner(manifest=...)` reuses it (docs.getdbt.com, "Programmatic invocations"); every
+call gets a fresh deep copy of the parsed manifest, because dbt marks the nodes it compiles.
 
 Protocol: one JSON request per line on stdin, {"args": [...], "parse_args": [...],
 "parse_key": "...", "output": "<file>"}; `args` is the dbt command line after the executable
@@ -19,6 +20,7 @@ stdin ends the worker. It runs one call at a time (dbtRunner is not safe concurr
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -55,7 +57,11 @@ def serve(request: dict[str, Any], manifests: dict[str, Any]) -> int:
                 if code != EXIT_OK or manifest is None:
                     return code or EXIT_ERROR
                 manifests[key] = manifest
-            return _invoke(request["args"], manifests[key])[0]
+            # dbt compiles into the manifest it is given (nodes are marked compiled, ephemeral
+            # CTEs as injected): a second call on the same object would skip the injection
+            # (BigQuery: "Not found: Table __dbt__cte__..."). Each call gets its own copy of
+            # the parsed manifest (about 0.1 s).
+            return _invoke(request["args"], copy.deepcopy(manifests[key]))[0]
         except Exception:  # noqa: BLE001 - the reply must always come; the text says what
             traceback.print_exc()
             return EXIT_ERROR
