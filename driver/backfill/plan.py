@@ -35,9 +35,10 @@ from driver.project import DEFAULT_SELECTION, profile_setting
 AUTO_CHUNK = "auto"
 DEFAULT_CHUNK = AUTO_CHUNK
 PARALLEL_CHUNK = "month"  # the auto chunk on engines that run chunks in parallel
-# Working memory of a build per calendar day of its window, measured with DuckDB's
-# memory_limit on the synthetic history (make bench): 10 years (3,560 days) build within
-# 1 GB, 20 years (7,213 days) run out of it. 0.2 MB/day leaves a margin of about a quarter.
+# Memory budget per calendar day of a chunk's window, measured on the synthetic history
+# (docs/benchmark.md, Scale): with DuckDB's memory_limit at 1 GB, 20 seasons (7,213 days)
+# build fastest as two chunks of 3,607 days (80 s wall, 77 s CPU); as one chunk DuckDB spills
+# and the build takes 143 s for the same CPU. 0.2 MB/day = 5,000 days per GB.
 MB_PER_DAY = 0.2
 _SIZE = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]i?b|b)?\s*", re.IGNORECASE)
 _UNIT_BYTES = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
