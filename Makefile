@@ -25,7 +25,7 @@ help:
 	@echo "make test-bigquery   the BigQuery path on the local emulator, compared with DuckDB"
 	@echo "make report START=... END=...  the HTML quality report (docs/quality_report.md)"
 	@echo "make docs            dbt docs generate (offline)"
-	@echo "make bench           set-based vs microbatch vs per-day vs engine floor"
+	@echo "make bench           set-based vs microbatch vs per-day vs engine floor, scale curve, chunks, late data (docs/benchmark.md)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

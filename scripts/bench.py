@@ -1937,8 +1937,16 @@ def run_core(cfg: Config, parts: dict[str, Any], raw_db: Path) -> dict[str, Any]
     for name, step in steps:
         if name in cfg.only:
             parts[name] = step()
-    games = (parts.get("per_day") or {}).get("samples") or []
-    refresh_day = dt.date.fromisoformat(games[len(games) // 2]["day"]) if games else cfg.start
+    # the refresh measures a mid-range game day: per_day's middle sample, else the middle of
+    # the built game days (never a day without games: that is "nothing to build" in 0.3 s)
+    games = [
+        s for s in (parts.get("per_day") or {}).get("samples") or [] if s.get("kind") == "game_day"
+    ]
+    if games:
+        refresh_day = dt.date.fromisoformat(games[len(games) // 2]["day"])
+    else:
+        game_days = sample_days(cfg, built)[0]
+        refresh_day = game_days[len(game_days) // 2] if game_days else cfg.start
     record = parts["set_based"].get("unit_test_record")
     if "refresh" in cfg.only:
         parts["refresh"] = bench_refresh(cfg, built, refresh_day, Path(record) if record else None)
