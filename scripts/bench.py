@@ -1144,32 +1144,14 @@ LATE_MIN_PBP_DAYS = 3  # the full run needs late play-by-play on at least this m
 
 def microbatch_batches(now: dt.datetime, lookback: int) -> list[dt.date]:
     """The daily batches dbt microbatch runs for an incremental run at `now` (UTC) without
-    --event-time-start/--event-time-end: the batch holding `now` and `lookback` batches before
-    it. Computed by dbt's own MicrobatchBuilder, so the bench follows dbt's rule, not a copy."""
-    import types
-
-    from dbt.contracts.graph.nodes import NodeConfig
-    from dbt.materializations.incremental.microbatch import MicrobatchBuilder
-
-    config = NodeConfig.from_dict(
-        {
-            "materialized": "incremental",
-            "incremental_strategy": "microbatch",
-            "batch_size": "day",
-            "lookback": lookback,
-            "begin": "2000-01-01",
-            "event_time": "game_date",
-        }
-    )
-    builder = MicrobatchBuilder(
-        model=types.SimpleNamespace(config=config, name=COMPUTE_MODEL),  # type: ignore[arg-type]
-        is_incremental=True,
-        event_time_start=None,
-        event_time_end=None,
-        default_end_time=now,
-    )
-    end = builder.build_end_time()
-    return [start.date() for start, _ in builder.build_batches(builder.build_start_time(end), end)]
+    --event-time-start/--event-time-end, by dbt's documented rule: the run ends at `now`
+    rounded up to the next batch boundary, and processes the batch holding `now` plus
+    `lookback` batches before it (docs.getdbt.com, "About microbatch incremental models").
+    No dbt internals: the bench checks this list against the batches the run reports in its
+    run_results (batch_results), so a change of dbt's rule fails the bench, not the figure."""
+    midnight = dt.datetime.combine(now.date(), dt.time(), tzinfo=now.tzinfo)
+    end_day = now.date() if now == midnight else now.date() + dt.timedelta(days=1)
+    return [end_day - dt.timedelta(days=lookback + 1 - i) for i in range(lookback + 1)]
 
 
 Arrivals = dict[str, list[tuple[dt.date, dt.datetime]]]
