@@ -17,6 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from driver.dbt.invoke import run_dbt, window_vars
@@ -99,6 +100,16 @@ def load_raw(raw_dir: Path, db: Path) -> Path:
     contract = load_contract("raw_tables")
     load_duckdb(validate_dir(raw_dir, contract), contract, db)
     return db
+
+
+def mart_duplicates(db: Path) -> int:
+    """Rows of the published mart in DuckDB file `db` beyond one per (game_id, player_lookup)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        total, distinct = con.execute(
+            "select count(*), count(distinct (game_id, player_lookup))"
+            " from nba_analytics.player_game_summary"
+        ).fetchone()  # type: ignore[misc]
+    return int(total) - int(distinct)
 
 
 def copy_db(src: Path, dst: Path) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import RAW_QUARTER, copy_db, duckdb_env
+from conftest import RAW_QUARTER, copy_db, duckdb_env, mart_duplicates
 
 from driver.backfill.state import FAILED, RUNNING, SUCCESS, read_state
 from driver.dbt.invoke import run_dbt, window_vars
@@ -49,14 +49,6 @@ def _rows(db: Path, start: str, end: str) -> list[tuple]:
     )
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(sql).fetchall()
-
-
-def _duplicates(db: Path) -> int:
-    with duckdb.connect(str(db), read_only=True) as con:
-        total, distinct = con.execute(
-            f"select count(*), count(distinct (game_id, player_lookup)) from {MART}"
-        ).fetchone()  # type: ignore[misc]
-    return int(total) - int(distinct)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +86,7 @@ def test_quarter_in_30_day_chunks_equals_one_window_build(
     expected = _rows(reference_db, *QUARTER)
     assert len(expected) > 1000
     assert _rows(db, *QUARTER) == expected
-    assert _duplicates(db) == 0
+    assert mart_duplicates(db) == 0
     assert all(c.rows is None for c in state.chunks)  # dbt-duckdb reports no rows_affected
     report = json.loads(next(state_file.parent.glob("run_*.json")).read_text())
     assert report["run"]["exit_code"] == 0 and report["run"]["validation_ok"] is True
@@ -177,7 +169,7 @@ def test_sigkill_mid_run_then_resume_gives_the_same_table(
     assert state is not None and all(c.status == SUCCESS for c in state.chunks)
     assert state.chunks[0].attempts == 1  # the chunk built before the kill is not redone
     assert _rows(db, *window) == _rows(reference_db, *window)
-    assert _duplicates(db) == 0
+    assert mart_duplicates(db) == 0
 
 
 def test_failing_chunk_is_recorded_others_complete_then_retry_failed(

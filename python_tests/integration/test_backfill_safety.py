@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import copy_db, duckdb_env
+from conftest import copy_db, duckdb_env, mart_duplicates
 
 from driver.backfill.state import RUNNING, SUCCESS, read_state
 from driver.project import PROJECT_DIR
@@ -59,14 +59,6 @@ def _untouched(db: Path) -> list[tuple]:
     """Every mart row, processed_at included: equal only if nothing was rewritten."""
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(f"select * from {MART} order by game_id, player_lookup").fetchall()
-
-
-def _duplicates(db: Path) -> int:
-    with duckdb.connect(str(db), read_only=True) as con:
-        total, distinct = con.execute(
-            f"select count(*), count(distinct (game_id, player_lookup)) from {MART}"
-        ).fetchone()  # type: ignore[misc]
-    return int(total) - int(distinct)
 
 
 def _wait_until_free(db: Path) -> None:
@@ -253,7 +245,7 @@ def test_kill_9_during_the_publish_then_resume_gives_the_clean_table(
     assert state is not None and all(c.status == SUCCESS for c in state.chunks)
     assert state.chunks[0].attempts == 1  # the chunk published before the kill is not redone
     assert _mart(db) == _mart(clean)
-    assert _duplicates(db) == 0
+    assert mart_duplicates(db) == 0
 
 
 def test_a_raw_row_without_a_date_fails_every_window_and_publishes_nothing(
