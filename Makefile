@@ -44,8 +44,12 @@ $(RAW_DIR)/.done: | venv
 
 data: $(RAW_DIR)/.done
 
+# LOAD_MODE: merge (default) adds what is not loaded yet; the demo replaces the dates it
+# generated, so a regenerated data set (another seed, a newer generator) never mixes with the
+# rows an older one left in warehouse/nba.duckdb.
+LOAD_MODE ?= merge
 load: data
-	$(PY) -m driver load --from $(RAW_DIR) --target $(TARGET)
+	$(PY) -m driver load --from $(RAW_DIR) --target $(TARGET) --mode $(LOAD_MODE)
 
 backfill: venv
 	$(PY) -m driver backfill --start-date $(START) --end-date $(END) --target $(TARGET) $(BACKFILL_ARGS)
@@ -56,7 +60,8 @@ status: venv
 validate: venv
 	$(PY) -m driver validate --start-date $(START) --end-date $(END) --target $(TARGET)
 
-demo: venv load
+demo: venv data
+	$(PY) -m driver load --from $(RAW_DIR) --target dev --mode replace-dates
 	$(PY) -m driver backfill --start-date $(START) --end-date $(END) --target dev --no-resume --full-refresh
 
 # The lint checks are single-process and independent: they run side by side (LINT_JOBS, 3 fill
