@@ -1,8 +1,21 @@
-{#- The build window: vars start_date / end_date (ISO dates, inclusive).
-    Both unset = all raw data. Invalid values are compile errors that say what to fix. -#}
+{#- The build window: vars start_date / end_date (ISO dates, inclusive), or, when a var is not
+    set, the environment variables NBA_WINDOW_START / NBA_WINDOW_END. Neither = all raw data.
+    Invalid values are compile errors that say what to fix.
+
+    The window is read at run time only (`execute`): the parsed project never depends on it. dbt
+    re-parses the whole project when --vars change, but records an env_var only when it is read
+    while parsing, so a window passed in the environment keeps dbt's partial parse valid from one
+    window to the next (the driver passes it so; docs/architecture.md). A var set to '' means "no
+    window" even when the environment has one (the dbt unit tests use that). -#}
 
 {% macro _window_var(name) -%}
     {%- set raw = var(name, none) -%}
+    {%- set label = "var '" ~ name ~ "'" -%}
+    {%- if raw is none and execute -%}
+        {%- set env_name = {'start_date': 'NBA_WINDOW_START', 'end_date': 'NBA_WINDOW_END'}[name] -%}
+        {%- set raw = env_var(env_name, '') -%}
+        {%- set label = "environment variable " ~ env_name -%}
+    {%- endif -%}
     {%- if raw is none or (raw is string and raw | trim == '') -%}
         {{ return(none) }}
     {%- endif -%}
@@ -10,17 +23,17 @@
     {%- set m = modules.re.fullmatch('(\d{4})-(\d{2})-(\d{2})', value) -%}
     {%- if not m -%}
         {{ exceptions.raise_compiler_error(
-            "var '" ~ name ~ "' must be an ISO date YYYY-MM-DD, got '" ~ value ~ "'. "
+            label ~ " must be an ISO date YYYY-MM-DD, got '" ~ value ~ "'. "
             ~ "Example: --vars '{start_date: 2022-01-01, end_date: 2022-01-31}'") }}
     {%- endif -%}
     {%- set y, mo, d = m.group(1) | int, m.group(2) | int, m.group(3) | int -%}
     {%- if mo < 1 or mo > 12 or d < 1 -%}
-        {{ exceptions.raise_compiler_error("var '" ~ name ~ "' is not a real date: '" ~ value ~ "'") }}
+        {{ exceptions.raise_compiler_error(label ~ " is not a real date: '" ~ value ~ "'") }}
     {%- endif -%}
     {%- set next_month = modules.datetime.date(y + (mo // 12), (mo % 12) + 1, 1) -%}
     {%- set days_in_month = (next_month - modules.datetime.timedelta(days=1)).day -%}
     {%- if d > days_in_month -%}
-        {{ exceptions.raise_compiler_error("var '" ~ name ~ "' is not a real date: '" ~ value ~ "' ("
+        {{ exceptions.raise_compiler_error(label ~ " is not a real date: '" ~ value ~ "' ("
             ~ value[:7] ~ " has " ~ days_in_month ~ " days)") }}
     {%- endif -%}
     {{ return(modules.datetime.date(y, mo, d)) }}
@@ -32,7 +45,7 @@
     {%- set end = _window_var('end_date') -%}
     {%- if (start is none) != (end is none) -%}
         {{ exceptions.raise_compiler_error(
-            "Set both vars start_date and end_date (or neither, to build all raw data); got start_date="
+            "Set both vars start_date and end_date (or both NBA_WINDOW_START and NBA_WINDOW_END, or neither, to build all raw data); got start_date="
             ~ start ~ ", end_date=" ~ end) }}
     {%- endif -%}
     {%- if start is not none and end < start -%}

@@ -59,8 +59,10 @@ def _results(
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else ""
-    window = json.loads(_arg(argv, "--vars") or "{}")
-    start, end = window.get("start_date"), window.get("end_date")
+    # the window as the driver passes it (the environment), else as a user types it (--vars)
+    given = json.loads(_arg(argv, "--vars") or "{}")
+    start = os.environ.get("NBA_WINDOW_START") or given.get("start_date")
+    end = os.environ.get("NBA_WINDOW_END") or given.get("end_date")
     target_path = Path(_arg(argv, "--target-path") or "target")
     entry = {"argv": argv, "command": command, "start": start, "end": end, "pid": os.getpid()}
     entry["t0"] = time.time()

@@ -328,6 +328,13 @@ def _warn_shared_relations(plan: Plan, view: prog.ProgressView, run_dir: Path) -
         )
 
 
+def parse_cache(plan: Plan) -> Path:
+    """Where the run's dbt calls keep dbt's partial parse, next to the state file: the next
+    run on this target starts from it instead of parsing the project again
+    (driver.dbt.invoke.seed_parse)."""
+    return plan.state_file.parent / "dbt_parse"
+
+
 def build_chunks(
     plan: Plan,
     args: argparse.Namespace,
@@ -362,6 +369,7 @@ def build_chunks(
         unit_tests=unit_tests,
         run_id=getattr(args, "run_id", ""),
         session=serial_session(plan.workers, len(plan.to_run), plan.dbt_command),
+        parse_cache=parse_cache(plan),
         # several chunks: the validation at the end runs the input and warn-level checks once
         defer_checks=not plan.whole_window and not getattr(args, "skip_validation", False),
     )
@@ -397,7 +405,13 @@ def validate(plan: Plan, run_dir: Path, build: DbtResult | None) -> tuple[bool, 
         report = report_from_run(build, start=start, end=end, target=plan.target)
     else:
         report = validate_window(
-            start, end, plan.target, run_dir, plan.dbt_command, plan.extra_vars
+            start,
+            end,
+            plan.target,
+            run_dir,
+            plan.dbt_command,
+            plan.extra_vars,
+            parse_cache=parse_cache(plan),
         )
     return report.ok, report.render()
 

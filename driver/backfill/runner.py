@@ -6,6 +6,7 @@ ends; an interrupted chunk goes back to `pending` (never `success`).
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from driver.backfill.state import (
     now_iso,
 )
 from driver.dbt import results as dbt_results
-from driver.dbt.invoke import DbtResult, DbtSession, default_dbt_command, run_dbt, window_vars
+from driver.dbt.invoke import DbtResult, DbtSession, default_dbt_command, other_vars, run_dbt
 
 # Set in every dbt process a backfill starts: driver.backfill.orphans ends a leftover
 # process only when its environment carries the run id the state file recorded.
@@ -115,6 +116,7 @@ class ChunkRunner:
     defer_checks: bool = False
     results: dict[int, DbtResult] = field(default_factory=dict)  # the last dbt run per chunk
     session: DbtSession | None = None  # serial chunks in one dbt process (serial_session)
+    parse_cache: Path | None = None  # dbt's partial parse kept between calls and runs
 
     def build_args(self, full_refresh: bool, unit_tests: bool) -> list[str]:
         """`dbt build` of the selection. Unit tests check model logic on fixtures, not on the
@@ -191,31 +193,22 @@ class ChunkRunner:
         """Chunk `index`'s `dbt build`: in the session when there is one, else its own dbt."""
         chunk = self.store.state.chunks[index]
         args = self.build_args(full_refresh, unit_tests)
-        vars_json = window_vars(chunk.start, chunk.end, self.chunk_vars)
-        env = {RUN_ID_ENV: self.run_id}
-        on_start = lambda pid: self._set_pid(index, pid)  # noqa: E731
-        if self.session is not None:
-            return self.session.run(
-                args,
-                target=self.target,
-                run_dir=run_dir,
-                vars_json=vars_json,
-                parse_key=window_vars(None, None, self.chunk_vars),  # all but the window
-                env=env,
-                timeout=self.timeout,
-                cancel=self.cancel,
-                on_start=on_start,
-            )
-        return run_dbt(
+        run: Callable[..., DbtResult] = (
+            self.session.run
+            if self.session is not None
+            else functools.partial(run_dbt, dbt_command=self.dbt_command)
+        )
+        return run(
             args,
             target=self.target,
             run_dir=run_dir,
-            vars_json=vars_json,
-            dbt_command=self.dbt_command,
+            vars_json=other_vars(self.chunk_vars),
+            window=(chunk.start, chunk.end),
+            parse_cache=self.parse_cache,
+            env={RUN_ID_ENV: self.run_id},
             timeout=self.timeout,
-            env=env,
             cancel=self.cancel,
-            on_start=on_start,
+            on_start=lambda pid: self._set_pid(index, pid),
         )
 
     def close(self) -> None:

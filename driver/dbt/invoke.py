@@ -5,6 +5,15 @@ concurrently in one process, so parallel chunks use run_dbt).
 The dbt command line is a parameter (`dbt_command`), decided by the CLI: the project's dbt
 by default, a fake dbt in tests (the hidden --dbt-executable option).
 
+The build window goes to dbt in the environment (NBA_WINDOW_START / NBA_WINDOW_END, read by
+macros/window.sql at run time only), other vars in --vars. dbt re-parses the whole project when
+--vars change, not when an environment variable it never read while parsing changes, so every
+window reuses one parse: a call given a `parse_cache` directory starts from the partial-parse
+file the last call with the same target and vars left there (`seed_parse`) and leaves its own
+when dbt wrote a new one (`keep_parse`). dbt checks that file itself (project files, vars,
+profile, dbt version) and parses again whatever changed, so a stale or foreign cache costs a
+parse, never a wrong manifest.
+
 Every call gets its own --target-path and --log-path so parallel chunks never share
 partial-parse files, manifests or logs. The output streams to <run_dir>/dbt_output.log while
 dbt runs (so a long chunk can be followed with tail -f) and is returned when it ends. dbt runs
@@ -14,9 +23,11 @@ child it started), SIGTERM first, SIGKILL after a grace period.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from driver.files import atomic_write_bytes
 from driver.project import PROJECT_DIR, profiles_dir
 
 TERMINATE_GRACE_SECONDS = 10.0
@@ -85,13 +97,54 @@ def default_dbt_command() -> list[str]:
 def window_vars(
     start: str | None, end: str | None, extra: Mapping[str, object] | None = None
 ) -> str:
-    """The --vars payload for a window (JSON is valid YAML)."""
+    """The --vars payload for a window (JSON is valid YAML): what a user types at the dbt CLI.
+    The driver passes the window in the environment instead (window_env)."""
     payload: dict[str, object] = dict(extra or {})
     if start is not None:
         payload["start_date"] = start
     if end is not None:
         payload["end_date"] = end
     return json.dumps(payload, sort_keys=True, default=str)  # dates from YAML --vars as ISO
+
+
+WINDOW_ENV = ("NBA_WINDOW_START", "NBA_WINDOW_END")
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def window_env(start: str | None, end: str | None) -> dict[str, str]:
+    """The environment that gives dbt the window start..end (None: no window, all data; an
+    NBA_WINDOW_* of the caller's own environment is overridden either way)."""
+    return {WINDOW_ENV[0]: start or "", WINDOW_ENV[1]: end or ""}
+
+
+def other_vars(extra: Mapping[str, object] | None) -> str | None:
+    """The --vars payload for vars other than the window (None when there are none)."""
+    return window_vars(None, None, extra) if extra else None
+
+
+def _parse_cache_file(cache: Path, target: str, vars_json: str | None) -> Path:
+    """One partial-parse file per target and vars: calls that differ there never share one."""
+    key = hashlib.sha1(f"{target}\n{vars_json or ''}".encode()).hexdigest()[:16]
+    return cache / f"{target}-{key}.msgpack"
+
+
+def seed_parse(run_dir: Path, cache: Path, target: str, vars_json: str | None) -> None:
+    """Put the cached partial-parse file (if any) where this call's dbt looks for it."""
+    cached = _parse_cache_file(cache, target, vars_json)
+    if cached.exists():
+        shutil.copyfile(cached, Path(run_dir) / "target" / PARTIAL_PARSE_FILE)
+
+
+def keep_parse(run_dir: Path, cache: Path, target: str, vars_json: str | None) -> None:
+    """Keep the partial-parse file this call's dbt wrote, if it wrote a new one (atomic: a
+    parallel call reads the old file or the new one, never half of one)."""
+    written = Path(run_dir) / "target" / PARTIAL_PARSE_FILE
+    if not written.exists():
+        return
+    data = written.read_bytes()
+    cached = _parse_cache_file(cache, target, vars_json)
+    if not cached.exists() or cached.read_bytes() != data:
+        atomic_write_bytes(cached, data)
 
 
 def dbt_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -202,6 +255,8 @@ def run_dbt(
     target: str,
     run_dir: Path,
     vars_json: str | None = None,
+    window: tuple[str | None, str | None] | None = None,
+    parse_cache: Path | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
     cancel: threading.Event | None = None,
@@ -210,20 +265,26 @@ def run_dbt(
 ) -> DbtResult:
     """Run `<dbt_command> <args>` for `target`, with target and log paths under run_dir.
 
-    `dbt_command` defaults to the project's dbt (default_dbt_command). Returns the exit
-    code, the combined output and target/run_results.json if written. `cancel` (set from
-    another thread) or `timeout` ends the run; `on_start(pid)` is called once the process
-    exists.
+    `dbt_command` defaults to the project's dbt (default_dbt_command). `window` (start, end)
+    goes to dbt in the environment (window_env; None: no window, whatever the caller's
+    environment says), `vars_json` as --vars; with `parse_cache`
+    the call reuses and refreshes the cached partial parse (seed_parse, keep_parse). Returns
+    the exit code, the combined output and target/run_results.json if written. `cancel` (set
+    from another thread) or `timeout` ends the run; `on_start(pid)` is called once the
+    process exists.
     """
     run_dir = Path(run_dir)
     _, _, log_offset = _call_paths(run_dir)
+    if parse_cache is not None:
+        seed_parse(run_dir, parse_cache, target, vars_json)
     cmd = [*(dbt_command or default_dbt_command()), *_dbt_args(args, target, run_dir, vars_json)]
+    call_env = {**(env or {}), **window_env(*(window or (None, None)))}
     cancelled = timed_out = False
     with open(run_dir / "dbt_output.log", "w") as out:
         proc = subprocess.Popen(
             cmd,
             cwd=PROJECT_DIR,
-            env=dbt_env(env),
+            env=dbt_env(call_env),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -245,6 +306,8 @@ def run_dbt(
         finally:  # an exception here (a signal's, say) never leaves dbt running
             if proc.poll() is None:
                 terminate_group(proc)
+    if parse_cache is not None and proc.returncode in (0, 1):  # dbt ran (a kill may tear it)
+        keep_parse(run_dir, parse_cache, target, vars_json)
     return _result(
         run_dir,
         proc.returncode,
@@ -308,23 +371,28 @@ class DbtSession:
         target: str,
         run_dir: Path,
         vars_json: str | None = None,
-        parse_key: str = "",
+        window: tuple[str | None, str | None] | None = None,
+        parse_cache: Path | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
         cancel: threading.Event | None = None,
         on_start: Callable[[int], None] | None = None,
     ) -> DbtResult:
-        """One dbt call (see run_dbt). `parse_key`: what the parse depends on besides the
-        project (the vars other than the window): a new key parses again."""
+        """One dbt call (see run_dbt). The worker parses again when the target or the vars
+        differ from its last parse's; the window (the environment of this call only) never
+        makes it parse again."""
         run_dir = Path(run_dir)
         _, _, log_offset = _call_paths(run_dir)
+        if parse_cache is not None:
+            seed_parse(run_dir, parse_cache, target, vars_json)
         output = run_dir / "dbt_output.log"
         output.write_text("")
         proc = self._start(dbt_env(env))
         request = {
             "args": _dbt_args(args, target, run_dir, vars_json),
             "parse_args": _dbt_args(["parse"], target, run_dir, vars_json),
-            "parse_key": f"{target}\n{parse_key}",
+            "parse_key": f"{target}\n{vars_json or ''}",
+            "env": window_env(*(window or (None, None))),
             "output": str(output),
         }
         cancelled = timed_out = False
@@ -353,6 +421,8 @@ class DbtSession:
                     terminate_group(proc)
                 returncode = proc.returncode
                 self.close()
+        if parse_cache is not None and returncode in (0, 1):
+            keep_parse(run_dir, parse_cache, target, vars_json)
         return _result(
             run_dir,
             returncode,

@@ -1,18 +1,19 @@
 """`python -m driver.dbt.worker REPLY_FD`: one dbt process serving several dbt calls, the
 project parsed once (driver.dbt.invoke.DbtSession starts it; nothing else should).
 
-Serial chunks of a backfill differ only in their window, a --vars value that dbt's parse does
-not depend on (macros/window.sql reads it at run time), so the manifest parsed for the first
-call serves every later call with the same other vars, target and environment. That saves
-dbt's start-up and full parse (several seconds) per chunk. Only documented programmatic APIs
+Serial chunks of a backfill differ only in their window, which dbt's parse does not depend on
+(macros/window.sql reads it at run time, from the environment the driver gives each call), so
+the manifest parsed for the first call serves every later call with the same vars and
+target. That saves dbt's start-up and parse (seconds) per chunk. Only documented programmatic APIs
 are used: `dbtRunner().invoke(["parse", ...])` returns the Manifest and
 `dbtRunner(manifest=...)` reuses it (docs.getdbt.com, "Programmatic invocations"); every
 call gets a fresh deep copy of the parsed manifest, because dbt marks the nodes it compiles.
 
 Protocol: one JSON request per line on stdin, {"args": [...], "parse_args": [...],
-"parse_key": "...", "output": "<file>"}; `args` is the dbt command line after the executable
-(with --target-path, --log-path, --vars), `parse_args` the `dbt parse` line for the same
-project, target and vars; calls with another `parse_key` parse again. Everything dbt prints
+"parse_key": "...", "env": {...}, "output": "<file>"}; `args` is the dbt command line after
+the executable (with --target-path, --log-path, --vars), `parse_args` the `dbt parse` line for
+the same project, target and vars; calls with another `parse_key` parse again; `env` is set in
+the environment for this call only (the window). Everything dbt prints
 during a call goes to `output` (file descriptors 1 and 2 point there), and one JSON reply line,
 {"returncode": N} (0 success, 1 dbt failures, 2 dbt could not run), goes to REPLY_FD. EOF on
 stdin ends the worker. It runs one call at a time (dbtRunner is not safe concurrently).
@@ -45,6 +46,9 @@ def serve(request: dict[str, Any], manifests: dict[str, Any]) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     saved = (os.dup(1), os.dup(2))
+    call_env: dict[str, str] = dict(request.get("env") or {})
+    env_before = {name: os.environ.get(name) for name in call_env}
+    os.environ.update(call_env)
     with open(request["output"], "w") as out:
         os.dup2(out.fileno(), 1)
         os.dup2(out.fileno(), 2)
@@ -71,6 +75,11 @@ def serve(request: dict[str, Any], manifests: dict[str, Any]) -> int:
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
+            for name, value in env_before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def main(argv: list[str]) -> int:

@@ -33,7 +33,7 @@ from driver.backfill.lease import (
     target_lease,
 )
 from driver.dates import parse_window
-from driver.dbt.invoke import run_dbt, window_vars
+from driver.dbt.invoke import other_vars, run_dbt
 from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.project import adapter_type
 from driver.validation.report import SELECTION, ValidationReport, report_from_run
@@ -56,9 +56,12 @@ def validate_window(
     run_dir: Path,
     dbt_command: Sequence[str] | None = None,
     extra_vars: Mapping[str, object] | None = None,
+    *,
+    parse_cache: Path | None = None,
 ) -> ValidationReport:
     """Run the validation tests for start..end (both None: everything) and report;
-    `extra_vars` are more dbt vars (--vars).
+    `extra_vars` are more dbt vars (--vars); `parse_cache` keeps dbt's partial parse
+    (driver.dbt.invoke.seed_parse).
 
     Raises UsageError for a bad window or target; dbt problems end up in `.error`. Takes no
     lease: the caller holds it (a backfill, or `run` below).
@@ -69,7 +72,9 @@ def validate_window(
         ["test", "--select", *SELECTION, "--resource-type", "test"],
         target=target,
         run_dir=Path(run_dir),
-        vars_json=window_vars(start, end, extra_vars) if start or extra_vars else None,
+        vars_json=other_vars(extra_vars),
+        window=(start, end),
+        parse_cache=parse_cache,
         dbt_command=dbt_command,
     )
     return report_from_run(res, start=start, end=end, target=target)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from driver.dbt.invoke import run_dbt, window_vars
+from driver.dbt.invoke import other_vars, run_dbt
 from driver.dbt.results import compiled_tables, error_text
 
 
@@ -61,7 +61,8 @@ def estimate_bytes(
                 ["compile", "--select", *selection],
                 target=target,
                 run_dir=run_dir,
-                vars_json=window_vars(window.start, window.end, extra_vars),
+                vars_json=other_vars(extra_vars),
+                window=(window.start, window.end),
                 cancel=cancel,
                 dbt_command=dbt_command,
             )

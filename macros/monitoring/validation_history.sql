@@ -128,8 +128,8 @@
                 history_literal(started, q),
                 history_literal(flags.WHICH, q),
                 history_literal(target.name, q),
-                history_literal(var('start_date', none), q),
-                history_literal(var('end_date', none), q),
+                history_literal(window_bounds().start, q),
+                history_literal(window_bounds().end, q),
             ] -%}
             {%- set rows = [] -%}
             {%- for result in tests -%}
