@@ -443,15 +443,20 @@ def backfill(
     end: dt.date,
     extra: list[str],
     unit_test_record: Path | None = None,
+    parse_cache: Path | None = None,
 ) -> tuple[Run, dict[str, Any]]:
     """`python -m driver backfill` on `db`, its state and runs under `workdir`; with
     `unit_test_record` (the record of an earlier backfill that ran the unit tests, see
-    driver/dbt/unit_tests.py) placed in its state dir first, as a deployment's state dir
-    keeps it."""
+    driver/dbt/unit_tests.py) and `parse_cache` (an earlier backfill's dbt_parse dir, see
+    driver/dbt/invoke.py) placed in its state dir first, as a deployment's state dir keeps
+    them."""
     state_file = workdir / "backfill" / "state.json"
+    state_file.parent.mkdir(parents=True, exist_ok=True)
     if unit_test_record is not None and unit_test_record.exists():
-        state_file.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(unit_test_record, state_file.parent / unit_test_record.name)
+    if parse_cache is not None and parse_cache.is_dir():
+        kept = state_file.parent / dbt_invoke.PARSE_CACHE_DIR
+        shutil.copytree(parse_cache, kept, dirs_exist_ok=True)
     cmd = [
         sys.executable, "-m", "driver", "backfill",
         "--start-date", str(start), "--end-date", str(end), "--target", "dev",
@@ -877,21 +882,25 @@ def bench_microbatch(cfg: Config, raw_db: Path, built_db: Path) -> dict[str, Any
 def bench_refresh(
     cfg: Config, built_db: Path, day: dt.date, unit_test_record: Path | None
 ) -> dict[str, Any]:
-    """One day rebuilt on the built history: the driver as a daily job runs it (the unit tests
-    passed when the history was built, so it leaves them out), without validation, and right
-    after a project change (the unit tests run again); dbt build directly."""
+    """One day rebuilt on the built history: the driver as a daily job runs it, its state dir
+    kept from the history's build (the unit tests passed then, so it leaves them out; dbt's
+    partial parse is reused), the same with an empty parse cache (a container that kept only
+    the unit tests' record), without validation, and right after a project change (the unit
+    tests run again, dbt parses everything); dbt build directly."""
     out: dict[str, Any] = {"day": str(day)}
     one = ["--chunk-days", "1"]
+    cache = unit_test_record.parent / dbt_invoke.PARSE_CACHE_DIR if unit_test_record else None
     drivers = (
-        ("driver", one, unit_test_record),
-        ("driver_no_validation", [*one, "--skip-validation"], unit_test_record),
-        ("driver_after_project_change", one, None),
+        ("driver", one, unit_test_record, cache),
+        ("driver_cold_parse", one, unit_test_record, None),
+        ("driver_no_validation", [*one, "--skip-validation"], unit_test_record, cache),
+        ("driver_after_project_change", one, None, None),
     )
-    for label, extra, record in drivers if not cfg.smoke else ():  # smoke: dbt only
+    for label, extra, record, parse in drivers if not cfg.smoke else ():  # smoke: dbt only
         work = cfg.out / "refresh" / label
         if work.exists():
             shutil.rmtree(work)
-        run, detail = backfill(cfg, built_db, work, day, day, extra, record)
+        run, detail = backfill(cfg, built_db, work, day, day, extra, record, parse)
         out[label] = {**asdict(require_ok(run)), **detail}
     run_dir = cfg.out / "refresh" / "dbt"
     if run_dir.exists():
@@ -1702,6 +1711,8 @@ def profile_lines(results: dict[str, Any]) -> list[str]:
     rf = d.get("refresh") or {}
     if rf:
         parts = [f"driver {rf['driver']['seconds']:.1f} s"] if "driver" in rf else []
+        if "driver_cold_parse" in rf:
+            parts.append(f"driver with no kept parse {rf['driver_cold_parse']['seconds']:.1f} s")
         if "driver_no_validation" in rf:
             parts.append(f"driver without validation {rf['driver_no_validation']['seconds']:.1f} s")
         if "driver_after_project_change" in rf:

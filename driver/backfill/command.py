@@ -74,7 +74,7 @@ from driver.backfill.state import (
     StateStore,
     now_iso,
 )
-from driver.dbt.invoke import DbtResult
+from driver.dbt.invoke import PARSE_CACHE_DIR, DbtResult
 from driver.dbt.results import shared_relations
 from driver.dbt.unit_tests import UnitTestRecord
 from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
@@ -332,7 +332,7 @@ def parse_cache(plan: Plan) -> Path:
     """Where the run's dbt calls keep dbt's partial parse, next to the state file: the next
     run on this target starts from it instead of parsing the project again
     (driver.dbt.invoke.seed_parse)."""
-    return plan.state_file.parent / "dbt_parse"
+    return plan.state_file.parent / PARSE_CACHE_DIR
 
 
 def build_chunks(

@@ -109,6 +109,7 @@ def window_vars(
 
 WINDOW_ENV = ("NBA_WINDOW_START", "NBA_WINDOW_END")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+PARSE_CACHE_DIR = "dbt_parse"  # the cache's name next to a backfill's state file
 
 
 def window_env(start: str | None, end: str | None) -> dict[str, str]:
