@@ -109,6 +109,26 @@ def _level_points(
                 )
 
 
+def _bound(ax: Axes, value: float, colour: str, label: str) -> None:
+    """A dashed horizontal line at a check's bound."""
+    ax.axhline(value, color=colour, linestyle="--", linewidth=1, label=label)
+
+
+def _monthly_line(
+    ax: Axes, data: ReportData, share: str, label: str, gid: str | None = None
+) -> None:
+    """The monthly value of a daily share as a black line with square markers."""
+    ax.plot(
+        *_monthly(data, share),
+        color="black",
+        marker="s",
+        markersize=4,
+        linewidth=1.4,
+        label=label,
+        gid=gid,
+    )
+
+
 def minutes_null_share(data: ReportData) -> str:
     b = data.bands
     fig, ax = plt.subplots(figsize=WIDE)
@@ -119,23 +139,9 @@ def minutes_null_share(data: ReportData) -> str:
         alpha=0.6,
         label=f"pass band {b.minutes_null_pass_min:g}-{b.minutes_null_pass_max:g} %",
     )
-    ax.axhline(
-        b.minutes_null_error_max,
-        color="#b71c1c",
-        linestyle="--",
-        linewidth=1,
-        label=f"error above {b.minutes_null_error_max:g} %",
-    )
+    _bound(ax, b.minutes_null_error_max, "#b71c1c", f"error above {b.minutes_null_error_max:g} %")
     _level_points(ax, data.days, "minutes_null_pct", "minutes_null_level", "minutes-null", True)
-    ax.plot(
-        *_monthly(data, "minutes_null_pct"),
-        color="black",
-        marker="s",
-        markersize=4,
-        linewidth=1.4,
-        label="monthly share",
-        gid="minutes-null-month",
-    )
+    _monthly_line(ax, data, "minutes_null_pct", "monthly share", gid="minutes-null-month")
     highest = max([float(d["minutes_null_pct"] or 0.0) for d in data.days] + [0.0])
     ax.set_ylim(0, max(highest, b.minutes_null_error_max) + 6)
     _date_axis(ax)
@@ -149,29 +155,10 @@ def minutes_null_share(data: ReportData) -> str:
 def zone_coverage(data: ReportData) -> str:
     b = data.bands
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.0, 3.6), gridspec_kw={"width_ratios": [3, 2]})
-    ax.axhline(
-        b.zone_pass_min,
-        color="#2e7d32",
-        linestyle="--",
-        linewidth=1,
-        label=f"pass from {b.zone_pass_min:g} %",
-    )
-    ax.axhline(
-        b.zone_error_min,
-        color="#b71c1c",
-        linestyle="--",
-        linewidth=1,
-        label=f"error below {b.zone_error_min:g} %",
-    )
+    _bound(ax, b.zone_pass_min, "#2e7d32", f"pass from {b.zone_pass_min:g} %")
+    _bound(ax, b.zone_error_min, "#b71c1c", f"error below {b.zone_error_min:g} %")
     _level_points(ax, data.days, "zone_coverage_pct", "zone_coverage_level", "zone", False)
-    ax.plot(
-        *_monthly(data, "zone_coverage_pct"),
-        color="black",
-        marker="s",
-        markersize=4,
-        linewidth=1.4,
-        label="monthly coverage",
-    )
+    _monthly_line(ax, data, "zone_coverage_pct", "monthly coverage")
     ax.set_ylim(-3, 103)
     _date_axis(ax)
     ax.set_title("Shot-zone coverage of active rows with minutes > 0")
