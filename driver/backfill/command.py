@@ -64,7 +64,13 @@ from driver.backfill.plan import (
 from driver.backfill.raw_window import raw_rows_in_window
 from driver.backfill.report import write_report
 from driver.backfill.retry import RetryPolicy
-from driver.backfill.runner import CHUNK_VARS, ChunkEvents, ChunkRunner, serial_session
+from driver.backfill.runner import (
+    CHUNK_VARS,
+    STEP_VARS,
+    ChunkEvents,
+    ChunkRunner,
+    serial_session,
+)
 from driver.backfill.scheduler import StopReason, run_chunks
 from driver.backfill.state import (
     FAILED,
@@ -411,7 +417,8 @@ def validate(plan: Plan, run_dir: Path, build: DbtResult | None) -> tuple[bool, 
             plan.target,
             run_dir,
             plan.dbt_command,
-            plan.extra_vars,
+            # several chunks inlined the steps (runner.STEP_VARS): their checks, here, too
+            {**plan.extra_vars, **({} if plan.whole_window else STEP_VARS)},
             parse_cache=parse_cache(plan),
         )
     return report.ok, report.render()

@@ -32,10 +32,23 @@ from driver.dbt.invoke import DbtResult, DbtSession, default_dbt_command, other_
 # process only when its environment carries the run id the state file recorded.
 RUN_ID_ENV = "NBA_BACKFILL_RUN_ID"
 
+# Chunks that leave the checks of the steps to the validation at the end (DEFERRED_CHECKS)
+# inline the project's intermediate steps into the relation they audit and publish instead of
+# writing each step as a table (var inline_steps, dbt_project.yml): a step written per chunk
+# costs dbt's per-model overhead and a commit for rows only the audit relation reads. The
+# validation of the whole window gets the same vars, so the checks of those steps read the
+# whole window (tables would hold the last chunk's rows).
+STEP_VARS: dict[str, object] = {"inline_steps": True}
+
 # When a backfill has several chunks, they don't store test failures: parallel chunks would
 # replace each other's failure tables. The validation over the whole window, run once at the
 # end, stores them. A backfill of one chunk stores them: its build is the validation.
 CHUNK_VARS: dict[str, object] = {"store_failures_as": "ephemeral"}
+
+# Models whose relation does not depend on the window (the project tags them, e.g. views over
+# all raw data): a run builds them with its first chunk that succeeds; later chunks leave them
+# out (their definition cannot change during a run).
+WINDOW_INDEPENDENT = "tag:window_independent"
 
 # Checks a chunk of a several-chunk backfill leaves to the validation of the whole window at
 # the end, which runs every check once (dbt selectors, excluded from the chunk's build): the
@@ -116,6 +129,8 @@ class ChunkRunner:
     defer_checks: bool = False
     results: dict[int, DbtResult] = field(default_factory=dict)  # the last dbt run per chunk
     session: DbtSession | None = None  # serial chunks in one dbt process (serial_session)
+    # a chunk of this run succeeded: it built the WINDOW_INDEPENDENT models
+    window_independent_built: bool = False
     parse_cache: Path | None = None  # dbt's partial parse kept between calls and runs
 
     def build_args(self, full_refresh: bool, unit_tests: bool) -> list[str]:
@@ -124,9 +139,22 @@ class ChunkRunner:
         args = ["build", "--select", *self.selection]
         if not unit_tests:
             args += ["--exclude-resource-type", "unit_test"]
+        exclude = [*(DEFERRED_CHECKS if self.defer_checks else ())]
+        if self.window_independent_built:
+            exclude.append(WINDOW_INDEPENDENT)
+        if exclude:
+            args += ["--exclude", *exclude]
         if self.defer_checks:
-            args += ["--exclude", *DEFERRED_CHECKS, "--indirect-selection", "cautious"]
+            args += ["--indirect-selection", "cautious"]
         return [*args, "--full-refresh"] if full_refresh else args
+
+    def call_vars(self, unit_tests: bool) -> dict[str, object]:
+        """The chunk's vars, with STEP_VARS when its checks are deferred, except in a build that
+        runs the unit tests: dbt reads the column types of a unit test's inputs from the
+        warehouse, and inlined steps have no relation there (a fresh warehouse has none), so
+        that build writes them as tables."""
+        inline = self.defer_checks and not unit_tests
+        return {**self.chunk_vars, **(STEP_VARS if inline else {})}
 
     def failed_unit_tests(self, index: int) -> list[str]:
         """The unit tests that failed in chunk `index`'s last build."""
@@ -163,6 +191,7 @@ class ChunkRunner:
                 self._finish(index, PENDING, seconds, error="interrupted; resume redoes it")
                 return PENDING
             if result.ok:
+                self.window_independent_built = True
                 self._finish(index, SUCCESS, seconds, result=result)
                 if lead:
                     self.events.lead_built(index, run_dir)
@@ -202,7 +231,7 @@ class ChunkRunner:
             args,
             target=self.target,
             run_dir=run_dir,
-            vars_json=other_vars(self.chunk_vars),
+            vars_json=other_vars(self.call_vars(unit_tests)),
             window=(chunk.start, chunk.end),
             parse_cache=self.parse_cache,
             env={RUN_ID_ENV: self.run_id},

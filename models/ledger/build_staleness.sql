@@ -19,7 +19,7 @@
     - fresh ('').
     current_fingerprint is the project's when this view was created (dbt run it again after a
     code change). -#}
-{{ config(materialized='view', tags=['ledger']) }}
+{{ config(materialized='view', tags=['ledger', 'window_independent']) }}
 
 {%- set tables = ledger_raw_tables() %}
 {%- set categories = [] %}

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from driver.backfill.runner import DEFERRED_CHECKS, ChunkRunner, serial_session
+from driver.backfill.runner import (
+    CHUNK_VARS,
+    DEFERRED_CHECKS,
+    STEP_VARS,
+    WINDOW_INDEPENDENT,
+    ChunkRunner,
+    serial_session,
+)
 from driver.backfill.state import BackfillState, StateStore
 from driver.dbt.invoke import DbtSession, default_dbt_command
 
@@ -114,3 +121,38 @@ def test_deferred_checks_leave_the_chunk_only_when_asked(tmp_path: Path) -> None
     excluded = args[args.index("--exclude") + 1 : args.index("--indirect-selection")]
     assert excluded == list(DEFERRED_CHECKS) and args[-1] == "cautious"
     assert args[:4] == ["build", "--select", "+m", "--exclude-resource-type"]
+
+
+def test_window_independent_models_leave_the_chunks_after_one_succeeded(tmp_path: Path) -> None:
+    """The first chunk that succeeds builds the models tagged window_independent; the rest of
+    the run leaves them out, next to the deferred checks."""
+    day = dt.date(2022, 1, 1)
+    state = BackfillState.new(target="dev", start=day, end=day, selection=["+m"],
+                              chunking="month", chunks=[])  # fmt: skip
+    runner = ChunkRunner("dev", ["+m"], StateStore(tmp_path / "s.json", state), tmp_path,
+                         threading.Event(), defer_checks=True)  # fmt: skip
+    assert WINDOW_INDEPENDENT not in runner.build_args(False, False)
+    runner.window_independent_built = True
+    args = runner.build_args(False, False)
+    excluded = args[args.index("--exclude") + 1 : args.index("--indirect-selection")]
+    assert excluded == [*DEFERRED_CHECKS, WINDOW_INDEPENDENT]
+    runner.defer_checks = False
+    assert runner.build_args(False, True) == ["build", "--select", "+m", "--exclude",
+                                              WINDOW_INDEPENDENT]  # fmt: skip
+
+
+def test_chunks_deferring_checks_inline_the_steps_unless_they_run_unit_tests(
+    tmp_path: Path,
+) -> None:
+    """Chunks whose step checks are deferred to the validation inline the steps (STEP_VARS),
+    except a build that runs the unit tests: dbt reads a unit test input's columns from its
+    relation in the warehouse. Chunks that run every check keep the steps as tables."""
+    day = dt.date(2022, 1, 1)
+    state = BackfillState.new(target="dev", start=day, end=day, selection=["+m"],
+                              chunking="month", chunks=[])  # fmt: skip
+    runner = ChunkRunner("dev", ["+m"], StateStore(tmp_path / "s.json", state), tmp_path,
+                         threading.Event(), chunk_vars={**CHUNK_VARS, "x": 1})  # fmt: skip
+    assert runner.call_vars(unit_tests=False) == {**CHUNK_VARS, "x": 1}
+    runner.defer_checks = True
+    assert runner.call_vars(unit_tests=False) == {**CHUNK_VARS, "x": 1, **STEP_VARS}
+    assert runner.call_vars(unit_tests=True) == {**CHUNK_VARS, "x": 1}

@@ -1,4 +1,4 @@
-{{ config(tags=['ledger']) }}
+{{ config(tags=['ledger', 'window_independent']) }}
 -- The gamebook's rows as the team-hint rule (int_box_scores_unified) matches them, every
 -- version, not windowed: the player's suffix-less lookup, the game and its date, and the team
 -- listed (NULL: a teamless row, which takes its team from a listing within var team_hint_days).

@@ -1,4 +1,4 @@
-{{ config(tags=['ledger']) }}
+{{ config(tags=['ledger', 'window_independent']) }}
 -- The input watermark of every raw table per game_date: rows (every version, so a correction
 -- or a reload adds rows) and the latest processed_at. Over all raw data, not windowed: the
 -- staleness view compares every date; the ledger filters to its window (a filter on the
