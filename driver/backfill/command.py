@@ -70,6 +70,7 @@ from driver.backfill.runner import (
     ChunkEvents,
     ChunkRunner,
     serial_session,
+    steps_inlined,
 )
 from driver.backfill.scheduler import StopReason, run_chunks
 from driver.backfill.state import (
@@ -342,6 +343,11 @@ def parse_cache(plan: Plan) -> Path:
     return plan.state_file.parent / PARSE_CACHE_DIR
 
 
+def inlines_steps(plan: Plan, defer_checks: bool) -> bool:
+    """Whether this run's chunks inline the project's steps (runner.steps_inlined)."""
+    return steps_inlined([plan.state.chunks[i] for i in plan.to_run], defer_checks)
+
+
 def build_chunks(
     plan: Plan,
     args: argparse.Namespace,
@@ -353,6 +359,7 @@ def build_chunks(
 ) -> ChunksOutcome:
     """Run the plan's chunks (lead chunk first, then in parallel where allowed)."""
     chunks = store.state.chunks
+    defer_checks = not plan.whole_window and not getattr(args, "skip_validation", False)
     runner = ChunkRunner(
         target=plan.target,
         selection=plan.selection,
@@ -378,7 +385,8 @@ def build_chunks(
         session=serial_session(plan.workers, len(plan.to_run), plan.dbt_command),
         parse_cache=parse_cache(plan),
         # several chunks: the validation at the end runs the input and warn-level checks once
-        defer_checks=not plan.whole_window and not getattr(args, "skip_validation", False),
+        defer_checks=defer_checks,
+        inline_steps=inlines_steps(plan, defer_checks),
     )
     try:
         stopped_by = run_chunks(
@@ -417,8 +425,11 @@ def validate(plan: Plan, run_dir: Path, build: DbtResult | None) -> tuple[bool, 
             plan.target,
             run_dir,
             plan.dbt_command,
-            # several chunks inlined the steps (runner.STEP_VARS): their checks, here, too
-            {**plan.extra_vars, **({} if plan.whole_window else STEP_VARS)},
+            # the chunks inlined the steps (runner.STEP_VARS): their checks, here, too
+            {
+                **plan.extra_vars,
+                **(STEP_VARS if inlines_steps(plan, not plan.whole_window) else {}),
+            },
             parse_cache=parse_cache(plan),
         )
     return report.ok, report.render()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from driver.backfill.state import (
     PENDING,
     RUNNING,
     SUCCESS,
+    ChunkState,
     ChunkStatus,
     StateStore,
     now_iso,
@@ -32,13 +33,24 @@ from driver.dbt.invoke import DbtResult, DbtSession, default_dbt_command, other_
 # process only when its environment carries the run id the state file recorded.
 RUN_ID_ENV = "NBA_BACKFILL_RUN_ID"
 
-# Chunks that leave the checks of the steps to the validation at the end (DEFERRED_CHECKS)
+# Short chunks that leave the checks of the steps to the validation at the end (DEFERRED_CHECKS)
 # inline the project's intermediate steps into the relation they audit and publish instead of
 # writing each step as a table (var inline_steps, dbt_project.yml): a step written per chunk
-# costs dbt's per-model overhead and a commit for rows only the audit relation reads. The
-# validation of the whole window gets the same vars, so the checks of those steps read the
-# whole window (tables would hold the last chunk's rows).
+# costs dbt's per-model overhead and a commit for a few days' rows only the audit relation
+# reads. The validation of the whole window gets the same vars, so the checks of those steps
+# read the whole window (tables would hold the last chunk's rows). Long chunks keep the tables:
+# there the steps' work outweighs the overhead, and the checks' recomputation over a long
+# window costs more than it saves (docs/benchmark.md; measured: month chunks of the demo 4.8 ->
+# 2.2 s each; two 10-season chunks of 20 seasons no faster, their validation slower).
 STEP_VARS: dict[str, object] = {"inline_steps": True}
+INLINE_STEPS_MAX_DAYS = 92  # a quarter
+
+
+def steps_inlined(chunks: Sequence[ChunkState], defer_checks: bool) -> bool:
+    """Whether a run's chunks inline the steps (STEP_VARS): they defer the checks and none is
+    longer than INLINE_STEPS_MAX_DAYS."""
+    return defer_checks and bool(chunks) and max(c.days for c in chunks) <= INLINE_STEPS_MAX_DAYS
+
 
 # When a backfill has several chunks, they don't store test failures: parallel chunks would
 # replace each other's failure tables. The validation over the whole window, run once at the
@@ -131,6 +143,7 @@ class ChunkRunner:
     session: DbtSession | None = None  # serial chunks in one dbt process (serial_session)
     # a chunk of this run succeeded: it built the WINDOW_INDEPENDENT models
     window_independent_built: bool = False
+    inline_steps: bool = False  # STEP_VARS for builds without unit tests (steps_inlined)
     parse_cache: Path | None = None  # dbt's partial parse kept between calls and runs
 
     def build_args(self, full_refresh: bool, unit_tests: bool) -> list[str]:
@@ -149,11 +162,11 @@ class ChunkRunner:
         return [*args, "--full-refresh"] if full_refresh else args
 
     def call_vars(self, unit_tests: bool) -> dict[str, object]:
-        """The chunk's vars, with STEP_VARS when its checks are deferred, except in a build that
-        runs the unit tests: dbt reads the column types of a unit test's inputs from the
+        """The chunk's vars, with STEP_VARS when the run inlines the steps, except in a build
+        that runs the unit tests: dbt reads the column types of a unit test's inputs from the
         warehouse, and inlined steps have no relation there (a fresh warehouse has none), so
         that build writes them as tables."""
-        inline = self.defer_checks and not unit_tests
+        inline = self.inline_steps and not unit_tests
         return {**self.chunk_vars, **(STEP_VARS if inline else {})}
 
     def failed_unit_tests(self, index: int) -> list[str]:

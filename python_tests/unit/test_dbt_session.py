@@ -22,8 +22,9 @@ from driver.backfill.runner import (
     WINDOW_INDEPENDENT,
     ChunkRunner,
     serial_session,
+    steps_inlined,
 )
-from driver.backfill.state import BackfillState, StateStore
+from driver.backfill.state import BackfillState, ChunkState, StateStore
 from driver.dbt.invoke import DbtSession, default_dbt_command
 
 # Stands in for `python -m driver.dbt.worker FD`: the first word of each call's args says
@@ -141,18 +142,25 @@ def test_window_independent_models_leave_the_chunks_after_one_succeeded(tmp_path
                                               WINDOW_INDEPENDENT]  # fmt: skip
 
 
-def test_chunks_deferring_checks_inline_the_steps_unless_they_run_unit_tests(
+def test_short_chunks_deferring_checks_inline_the_steps_unless_they_run_unit_tests(
     tmp_path: Path,
 ) -> None:
-    """Chunks whose step checks are deferred to the validation inline the steps (STEP_VARS),
-    except a build that runs the unit tests: dbt reads a unit test input's columns from its
-    relation in the warehouse. Chunks that run every check keep the steps as tables."""
+    """Chunks of at most INLINE_STEPS_MAX_DAYS whose step checks are deferred to the validation
+    inline the steps (STEP_VARS), except a build that runs the unit tests: dbt reads a unit test
+    input's columns from its relation in the warehouse. Chunks that run every check, and long
+    chunks, keep the steps as tables."""
     day = dt.date(2022, 1, 1)
+    months = [ChunkState(start=f"2022-{m:02d}-01", end=f"2022-{m:02d}-28") for m in (1, 2)]
+    year = [ChunkState(start="2022-01-01", end="2022-12-31")]
+    assert steps_inlined(months, defer_checks=True)
+    assert not steps_inlined(months, defer_checks=False)
+    assert not steps_inlined([*months, *year], defer_checks=True)
+    assert not steps_inlined([], defer_checks=True)
     state = BackfillState.new(target="dev", start=day, end=day, selection=["+m"],
                               chunking="month", chunks=[])  # fmt: skip
     runner = ChunkRunner("dev", ["+m"], StateStore(tmp_path / "s.json", state), tmp_path,
                          threading.Event(), chunk_vars={**CHUNK_VARS, "x": 1})  # fmt: skip
     assert runner.call_vars(unit_tests=False) == {**CHUNK_VARS, "x": 1}
-    runner.defer_checks = True
+    runner.inline_steps = True
     assert runner.call_vars(unit_tests=False) == {**CHUNK_VARS, "x": 1, **STEP_VARS}
     assert runner.call_vars(unit_tests=True) == {**CHUNK_VARS, "x": 1}
