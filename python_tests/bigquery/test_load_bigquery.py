@@ -2,8 +2,8 @@
 jobs into staging tables, give the same tables.
 
 Run through `make test-bigquery` (the emulator sets BQEMU_ENDPOINT); skipped without it. The
-emulator is one in-memory project shared by the bigquery tests, so this module empties nba_raw
-before and after itself.
+emulator is one in-memory project shared by the modules of a group (scripts/test_bigquery.sh),
+so this module empties nba_raw before and after itself.
 """
 
 from __future__ import annotations

@@ -3,12 +3,12 @@ warehouse lease (nba_monitoring.build_leases), nothing built from an empty windo
 during the mart's publish then resume.
 
 Run through `make test-bigquery` (the emulator sets BQEMU_ENDPOINT); skipped without it. The
-emulator is one project shared by the bigquery tests, so this module empties the datasets it
-uses before and after itself. One day is built (one chunk: a build on the emulator takes about
-a minute), with raw data for the week around it (team hints look at neighbouring days); the
-reference is the same day built on DuckDB, compared as the parity test compares (NUMERIC at
-the column's scale, processed_at left out). The tests run in file order: the first builds the
-mart the others start from.
+emulator is one project shared by the modules of a group (scripts/test_bigquery.sh), so this
+module empties the datasets it uses before and after itself. One day is built (one chunk: a
+build on the emulator takes about a minute), with raw data for the week around it (team hints
+look at neighbouring days); the reference is the same day built on DuckDB, compared as the
+parity test compares (NUMERIC at the column's scale, processed_at left out). The tests run in
+file order: the first builds the mart the others start from.
 """
 
 from __future__ import annotations
