@@ -161,12 +161,13 @@ class ChunkRunner:
             args += ["--indirect-selection", "cautious"]
         return [*args, "--full-refresh"] if full_refresh else args
 
-    def call_vars(self, unit_tests: bool) -> dict[str, object]:
-        """The chunk's vars, with STEP_VARS when the run inlines the steps, except in a build
-        that runs the unit tests: dbt reads the column types of a unit test's inputs from the
-        warehouse, and inlined steps have no relation there (a fresh warehouse has none), so
-        that build writes them as tables."""
-        inline = self.inline_steps and not unit_tests
+    def call_vars(self, lead: bool) -> dict[str, object]:
+        """The chunk's vars, with STEP_VARS when the run inlines the steps, except in a lead
+        chunk's build (driver.backfill.scheduler), which writes them as tables, so that they
+        exist even in a fresh warehouse: dbt reads the column types of a unit test's inputs
+        (run in a lead chunk) from their relations, and `dbt test` / `python -m driver
+        validate` without the vars read the step tables."""
+        inline = self.inline_steps and not lead
         return {**self.chunk_vars, **(STEP_VARS if inline else {})}
 
     def failed_unit_tests(self, index: int) -> list[str]:
@@ -197,7 +198,7 @@ class ChunkRunner:
                 c.run_dir, c.run_id = str(run_dir), self.run_id
             self.events.started(index)
             began = time.monotonic()
-            result = self._dbt(index, run_dir, full_refresh, unit_tests)
+            result = self._dbt(index, run_dir, full_refresh, unit_tests, lead)
             seconds = round(time.monotonic() - began, 2)
             self.results[index] = result
             if result.cancelled:
@@ -231,7 +232,9 @@ class ChunkRunner:
                     c.status = PENDING
                 return PENDING
 
-    def _dbt(self, index: int, run_dir: Path, full_refresh: bool, unit_tests: bool) -> DbtResult:
+    def _dbt(
+        self, index: int, run_dir: Path, full_refresh: bool, unit_tests: bool, lead: bool
+    ) -> DbtResult:
         """Chunk `index`'s `dbt build`: in the session when there is one, else its own dbt."""
         chunk = self.store.state.chunks[index]
         args = self.build_args(full_refresh, unit_tests)
@@ -244,7 +247,7 @@ class ChunkRunner:
             args,
             target=self.target,
             run_dir=run_dir,
-            vars_json=other_vars(self.call_vars(unit_tests)),
+            vars_json=other_vars(self.call_vars(lead)),
             window=(chunk.start, chunk.end),
             parse_cache=self.parse_cache,
             env={RUN_ID_ENV: self.run_id},

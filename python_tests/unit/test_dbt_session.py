@@ -142,12 +142,12 @@ def test_window_independent_models_leave_the_chunks_after_one_succeeded(tmp_path
                                               WINDOW_INDEPENDENT]  # fmt: skip
 
 
-def test_short_chunks_deferring_checks_inline_the_steps_unless_they_run_unit_tests(
+def test_short_chunks_deferring_checks_inline_the_steps_except_lead_chunks(
     tmp_path: Path,
 ) -> None:
     """Chunks of at most INLINE_STEPS_MAX_DAYS whose step checks are deferred to the validation
-    inline the steps (STEP_VARS), except a build that runs the unit tests: dbt reads a unit test
-    input's columns from its relation in the warehouse. Chunks that run every check, and long
+    inline the steps (STEP_VARS), except lead chunks, which write them as tables (unit tests
+    and a later `dbt test` read those relations). Chunks that run every check, and long
     chunks, keep the steps as tables."""
     day = dt.date(2022, 1, 1)
     months = [ChunkState(start=f"2022-{m:02d}-01", end=f"2022-{m:02d}-28") for m in (1, 2)]
@@ -160,7 +160,7 @@ def test_short_chunks_deferring_checks_inline_the_steps_unless_they_run_unit_tes
                               chunking="month", chunks=[])  # fmt: skip
     runner = ChunkRunner("dev", ["+m"], StateStore(tmp_path / "s.json", state), tmp_path,
                          threading.Event(), chunk_vars={**CHUNK_VARS, "x": 1})  # fmt: skip
-    assert runner.call_vars(unit_tests=False) == {**CHUNK_VARS, "x": 1}
+    assert runner.call_vars(lead=False) == {**CHUNK_VARS, "x": 1}
     runner.inline_steps = True
-    assert runner.call_vars(unit_tests=False) == {**CHUNK_VARS, "x": 1, **STEP_VARS}
-    assert runner.call_vars(unit_tests=True) == {**CHUNK_VARS, "x": 1}
+    assert runner.call_vars(lead=False) == {**CHUNK_VARS, "x": 1, **STEP_VARS}
+    assert runner.call_vars(lead=True) == {**CHUNK_VARS, "x": 1}
