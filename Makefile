@@ -102,7 +102,14 @@ test-fast: venv
 test-bigquery: venv
 	bash scripts/test_bigquery.sh
 
-test: lint test-python test-bigquery
+# The three lint checks, test-python and test-bigquery side by side (TEST_JOBS): none of them
+# keeps both cores busy all the time (a dbt call is mostly one busy process; test-bigquery's two
+# groups are mostly their emulator each), and the longest, test-bigquery, does not wait for the
+# others. Each one's output is printed in one piece when it ends; any failure fails `make test`.
+TEST_JOBS ?= 5
+test: venv profiles
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target \
+		lint-sql-duckdb lint-sql-bigquery lint-python test-python test-bigquery
 
 bench: venv
 	$(PY) -m scripts.bench

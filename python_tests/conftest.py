@@ -33,22 +33,24 @@ RAW_POSTSEASON = ("2022-04-04", "2022-04-30", 7)
 # A quarter for the multi-chunk backfill tests, seed 7.
 RAW_QUARTER = ("2022-01-01", "2022-03-31", 7)
 MARKERS_BY_DIR = {"integration": "slow", "bigquery": "bigquery"}
-# The longest test files (seconds on a clean clone, 2 cores, load ~5), run first: `make
+# The longest test files (seconds of `make test-python` alone, 2 cores, load 4 to 7 from other
+# work; test_models includes the 30 s month_built_db build its worker made), run first: `make
 # test-python` hands whole files to two workers in collection order (--dist loadfile
 # --no-loadscope-reorder), and a long file started last would leave the other worker idle.
 # Other integration files follow, then the quick unit files fill the gaps at the end.
 LONGEST_FIRST = (
-    "integration/test_backfill_e2e.py",  # 315
-    "integration/test_backfill_safety.py",  # 245
-    "integration/test_bench_smoke.py",  # 140
-    "integration/test_models.py",  # 96
-    "integration/test_validation.py",  # 91
-    "integration/test_ledger.py",  # 89
-    "integration/test_refresh.py",  # 81
-    "integration/test_report.py",  # 75
-    "integration/test_real_game.py",  # 53
-    "integration/test_wap.py",  # 42
-    "integration/test_identity.py",  # 16
+    "integration/test_backfill_e2e.py",  # 278
+    "integration/test_bench_smoke.py",  # 269
+    "integration/test_models.py",  # 179
+    "integration/test_backfill_safety.py",  # 174
+    "integration/test_refresh.py",  # 163
+    "integration/test_ledger.py",  # 149
+    "integration/test_validation.py",  # 149
+    "integration/test_wap.py",  # 112
+    "integration/test_report.py",  # 105
+    "integration/test_real_game.py",  # 74
+    "integration/test_dbt_parse.py",  # 27
+    "integration/test_identity.py",  # 19
 )
 
 
