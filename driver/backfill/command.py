@@ -3,8 +3,9 @@
 Each chunk runs `dbt build --select <selection>` for its window (given to dbt in the
 environment, NBA_WINDOW_START / NBA_WINDOW_END: dbt's partial parse, kept next to the state
 file, then serves every window); serial chunks share one dbt process, parallel chunks run one
-each. The first chunk's build also runs the dbt unit tests where the target's adapter can. State is kept in a JSON file (resume is the
-default); a summary and a JSON run report are written at the end, and the validation report
+each. The first chunk's build also runs the dbt unit tests where the target's adapter can.
+State is kept in a JSON file (resume is the default); a summary and a JSON run report are
+written at the end, and the validation report
 covers the whole window: a backfill of one chunk reports the tests its build ran (one dbt
 call in all), a backfill of several runs the data tests once more over the whole window at
 the end (checks that span chunks, failures stored for every chunk).
