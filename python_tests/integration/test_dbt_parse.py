@@ -19,9 +19,7 @@ from python_tests.conftest import copy_db, duckdb_env
 MODEL = "stg_nba_raw__schedule"
 
 
-def _compile(
-    tmp: Path, name: str, db: Path, cache: Path, **call: object
-) -> tuple[DbtResult, str]:
+def _compile(tmp: Path, name: str, db: Path, cache: Path, **call: object) -> tuple[DbtResult, str]:
     run_dir = tmp / name
     result = run_dbt(
         ["compile", "--select", MODEL],
