@@ -91,10 +91,11 @@ lint-sql-bigquery: venv
 # Two pytest workers (one per core), one test file each: a dbt call is mostly one busy core.
 # Files are handed out in the order python_tests/conftest.py sorts them (the longest first, so
 # both workers finish together), not xdist's default (the files with the most tests first).
+# --durations=25: the slowest set-ups, tests and teardowns are listed at the end.
 PYTEST_WORKERS ?= 2
 test-python: venv
 	$(PY) -m pytest -q python_tests -m "not bigquery" -n $(PYTEST_WORKERS) --dist loadfile \
-		--no-loadscope-reorder
+		--no-loadscope-reorder --durations=25
 
 test-fast: venv
 	$(PY) -m pytest -q python_tests/unit -m "not slow and not bigquery"

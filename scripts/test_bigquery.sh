@@ -44,7 +44,8 @@ trap 'exit 143' TERM
 for i in "${!TEST_GROUPS[@]}"; do
     # shellcheck disable=SC2086  # a group is a list of paths without spaces
     bash scripts/bqemulator.sh run -- \
-        "$PY" -m pytest -q -p no:cacheprovider -m bigquery ${TEST_GROUPS[$i]} "$@" \
+        "$PY" -m pytest -q -p no:cacheprovider -m bigquery --durations=25 \
+        ${TEST_GROUPS[$i]} "$@" \
         >"$OUT/group_$i.log" 2>&1 &
     PIDS+=("$!")
 done
