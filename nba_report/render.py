@@ -144,6 +144,12 @@ def _overview(data: ReportData) -> str:
         f"<span><b>{rows:,}</b> rows</span>",
         f"<span>latest validation: <b>{_e(checks or 'none recorded')}</b></span>",
     ]
+    pending = sum(int(d.get("games_zone_pending") or 0) for d in data.days)
+    if pending:
+        items.append(
+            f"<span><b>{pending}</b> games awaiting play-by-play (pending: not in the zone"
+            " coverage until it lands or is overdue)</span>"
+        )
     identity = {k: sum(int(d.get(f"identity_{k}_rows") or 0) for d in data.days) for k in _IDENTITY}
     if any(identity.values()):
         items.append(

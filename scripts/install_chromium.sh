@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install headless Chromium (Debian package `chromium`) for the report's browser test
-# (python_tests/integration/test_report_browser.py) if no Chromium is on PATH yet.
+# (python_tests/integration/test_report.py, test_report_renders_offline_in_headless_chromium)
+# if no Chromium is on PATH yet.
 # Needs root or sudo and apt sources; does nothing when chromium is already installed.
 set -euo pipefail
 

@@ -1,5 +1,6 @@
 -- Completeness of the mart per game_date: final games in the schedule vs games built, rows,
--- NULL-minutes share, shot-zone coverage, the zone source mix, the usage flags and how players
+-- NULL-minutes share, shot-zone coverage (games whose play-by-play is still pending left out,
+-- as pgs_shot_zone_coverage does: macros/late_data.sql), the zone source mix, the usage flags and how players
 -- were matched across box-score sources (identity_match), each day
 -- against the validation bands (dbt_project.yml vars; level 0 pass / 1 warn / 2 error, as the
 -- rate checks compute it). A view: filter it on game_date for any window.
@@ -58,7 +59,8 @@ game_days as (
         count(*) as games_built,
         sum(case when shot_zone_source = 'bigdataball' then 1 else 0 end) as games_zone_bigdataball,
         sum(case when shot_zone_source = 'nbac_play_by_play' then 1 else 0 end) as games_zone_nbac,
-        sum(case when shot_zone_source = 'none' then 1 else 0 end) as games_zone_none
+        sum(case when shot_zone_source = 'none' then 1 else 0 end) as games_zone_none,
+        sum(case when {{ late_data_pending() }} then 1 else 0 end) as games_zone_pending
     from built_games
     group by game_date
 ),
@@ -69,8 +71,11 @@ row_days as (
         count(*) as row_count,
         sum(case when is_active then 1 else 0 end) as active_rows,
         sum(case when minutes_played is null then 1 else 0 end) as minutes_null_rows,
-        -- shot-zone coverage: the population and condition of pgs_shot_zone_coverage
-        sum(case when is_active and minutes_played > 0 then 1 else 0 end) as zone_population_rows,
+        -- shot-zone coverage: the population and condition of pgs_shot_zone_coverage (a game
+        -- whose play-by-play is still pending is not counted yet; an overdue one is)
+        sum(
+            case when is_active and minutes_played > 0 and not {{ late_data_pending() }} then 1 else 0 end
+        ) as zone_population_rows,
         sum(
             case
                 when is_active and minutes_played > 0
@@ -125,6 +130,7 @@ measured as (
         coalesce(game_days.games_zone_bigdataball, 0) as games_zone_bigdataball,
         coalesce(game_days.games_zone_nbac, 0) as games_zone_nbac,
         coalesce(game_days.games_zone_none, 0) as games_zone_none,
+        coalesce(game_days.games_zone_pending, 0) as games_zone_pending,
         coalesce(row_days.usage_above_max_rows, 0) as usage_above_max_rows,
         coalesce(row_days.identity_exact_rows, 0) as identity_exact_rows,
         coalesce(row_days.identity_suffix_rows, 0) as identity_suffix_rows,
