@@ -36,9 +36,10 @@ AUTO_CHUNK = "auto"
 DEFAULT_CHUNK = AUTO_CHUNK
 PARALLEL_CHUNK = "month"  # the auto chunk on engines that run chunks in parallel
 # Memory budget per calendar day of a chunk's window, measured on the synthetic history
-# (docs/benchmark.md, Scale): with DuckDB's memory_limit at 1 GB, 20 seasons (7,213 days)
-# build fastest as two chunks of 3,607 days (80 s wall, 77 s CPU); as one chunk DuckDB spills
-# and the build takes 143 s for the same CPU. 0.2 MB/day = 5,000 days per GB.
+# (docs/benchmark.md, Scale): with DuckDB's memory_limit at 1 GB, 20 seasons (7,213 days) as
+# one chunk spill and took 143 s where two chunks of 3,607 days took 80 s (the first
+# measurement); with today's models both cost the same CPU (66.6 s one chunk, 63.9 s two, at
+# load 3), so the rule keeps the smaller chunks. 0.2 MB/day = 5,000 days per GB.
 MB_PER_DAY = 0.2
 _SIZE = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]i?b|b)?\s*", re.IGNORECASE)
 _UNIT_BYTES = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
