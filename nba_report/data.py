@@ -188,9 +188,19 @@ class ReportData:
     spot_checks: list[Row]
     seed: int
 
+    def covers_window(self, row: Row) -> bool:
+        """Whether a validation_history row's run validated all of this report's window (no
+        window: every date)."""
+        lo, hi = row.get("window_start"), row.get("window_end")
+        return (lo is None or lo <= self.start) and (hi is None or hi >= self.end)
+
     @property
     def latest_run_id(self) -> str | None:
-        return str(self.history[-1]["run_id"]) if self.history else None
+        """The latest validation run over all of the window; when none covers it, the latest
+        that covers part of it (a daily rebuild of one day, say: the page says so)."""
+        covering = [r for r in self.history if self.covers_window(r)]
+        rows = covering or self.history
+        return str(rows[-1]["run_id"]) if rows else None
 
     @property
     def latest_checks(self) -> list[Row]:

@@ -73,6 +73,17 @@ def _level_cell(pct: Any, level: Any) -> str:
     return status_cell(plots.LEVEL_STATUS[int(level)])[: -len("</td>")] + f" {_num(pct)}</td>"
 
 
+def _partial(data: ReportData, row: Row) -> str:
+    """A warning when the run shown validated only part of the report's window."""
+    if data.covers_window(row):
+        return ""
+    return (
+        f' <b class="status-warn">only part of this report\'s window: no run validated all of'
+        f" {data.start}..{data.end} (python -m driver validate --start-date {data.start}"
+        f" --end-date {data.end})</b>"
+    )
+
+
 def band_text(row: Row) -> str:
     """The band of a history row, in words (numbers from nba_monitoring.validation_history)."""
     lo, hi = row.get("band_min"), row.get("band_max")
@@ -142,7 +153,9 @@ def _overview(data: ReportData) -> str:
         f"<span><b>{built}</b> games built of <b>{final}</b> final scheduled"
         f" ({missing} missing)</span>",
         f"<span><b>{rows:,}</b> rows</span>",
-        f"<span>latest validation: <b>{_e(checks or 'none recorded')}</b></span>",
+        f"<span>latest validation: <b>{_e(checks or 'none recorded')}</b>"
+        f"{' (of part of the window only)' if latest and not data.covers_window(latest[0]) else ''}"
+        "</span>",
     ]
     pending = sum(int(d.get("games_zone_pending") or 0) for d in data.days)
     if pending:
@@ -210,7 +223,7 @@ def _checks(data: ReportData) -> str:
     head = (
         f"<p>Latest validation run <code>{_e(first['run_id'])}</code> "
         f"(dbt {_e(first['dbt_command'])}, {first['run_started_at']:%Y-%m-%d %H:%M:%S} UTC, "
-        f"window {_e(window)}, target {_e(first['target_name'])}):</p>"
+        f"window {_e(window)}, target {_e(first['target_name'])}){_partial(data, first)}:</p>"
     )
     table = _table(
         ["status", "check", "what it checks", "measured", "band", "failing rows", "stored in"],

@@ -212,3 +212,25 @@ def test_backfill_run_reports_in_the_window(tmp_path: Path) -> None:
     assert [r.path.name for r in runs] == ["run_1.json"]
     assert isinstance(runs[0], BackfillRun) and runs[0].days_per_hour == pytest.approx(1000.0)
     assert read_backfill_runs(tmp_path / "none", dt.date(2022, 1, 1), dt.date(2022, 1, 2)) == []
+
+
+def test_the_latest_validation_shown_is_one_that_covers_the_window(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    later = dt.datetime(2026, 1, 2, 6, 0)
+    one_day = [
+        {**_history_row("run-day", later, check, "pass"), "window_start": dt.date(2022, 1, 15),
+         "window_end": dt.date(2022, 1, 15)}
+        for check in ("pgs_team_minutes_error", "pgs_rows_per_game")
+    ]  # fmt: skip
+    data.history = [*data.history, *one_day]
+    # a later run of one day does not hide the last validation of the whole month (run-b)
+    assert data.latest_run_id == "run-b"
+    at = dt.datetime(2026, 1, 2, 12, 0)
+    assert "part of this report" not in render(data, at)
+    # with no run over the whole window, the latest partial one is shown, and says so
+    data.history = one_day
+    assert data.latest_run_id == "run-day"
+    page = render(data, at)
+    assert "window 2022-01-15..2022-01-15" in page
+    assert "only part of this report's window" in page
+    assert "(of part of the window only)" in page
