@@ -388,6 +388,7 @@ def build_chunks(
         # several chunks: the validation at the end runs the input and warn-level checks once
         defer_checks=defer_checks,
         inline_steps=inlines_steps(plan, defer_checks),
+        fail_fast=args.fail_fast,
     )
     try:
         stopped_by = run_chunks(
@@ -399,6 +400,9 @@ def build_chunks(
             full_refresh=plan.state.full_refresh_pending,
             on_full_refresh_done=store.set_full_refresh_done,
             stop_after_lead_failure=runner.stop_reason,
+            # serial chunks that defer the input checks: checked and published by groups
+            run_group=runner.run_group if runner.session and defer_checks else None,
+            groups=runner.groups,
         )
     finally:  # the session's dbt holds the warehouse: end it before the validation
         runner.close()

@@ -6,6 +6,7 @@ ends; an interrupted chunk goes back to `pending` (never `success`).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import threading
 import time
@@ -76,10 +77,47 @@ DEFERRED_CHECKS = (
 )
 
 
-def kept_for_inspection(result: DbtResult) -> list[str]:
+# Serial chunks that leave those checks to the validation at the end go by groups: each chunk
+# of a group writes its window into the audit relation (the models tagged wap_audit, with what
+# they need), then one dbt call runs the audit checks once over the group's window and
+# publishes it (the models tagged wap_publish and what depends on them): 31 checks and one
+# publish per group instead of per chunk. A group whose checks fail publishes nothing; its
+# chunks are then checked and published one by one, so exactly the chunks whose own checks
+# fail stay unpublished (their windows keep the published rows), as without groups. A group is
+# a run of consecutive chunks of at most GROUP_MAX_DAYS days; a chunk that fails to build ends
+# its group (the chunks before it publish). Audited chunks stay `running` in the state until
+# their group publishes: an interrupted group publishes nothing and resume redoes its chunks.
+GROUP_MAX_DAYS = 366
+AUDIT_TAG, PUBLISH_TAG = "tag:wap_audit", "tag:wap_publish"
+ALL, AUDIT, PUBLISH = "all", "audit", "publish"  # which part of the build a dbt call runs
+
+
+def plan_groups(chunks: Sequence[ChunkState], indexes: list[int], max_days: int) -> list[list[int]]:
+    """Cut `indexes` (in order) into groups: consecutive chunks (each starting the day after
+    the previous one ends), at most `max_days` days in all (a longer chunk is a group alone)."""
+    groups: list[list[int]] = []
+    days = 0
+    for index in indexes:
+        chunk = chunks[index]
+        if groups:
+            last = chunks[groups[-1][-1]]
+            follows = dt.date.fromisoformat(chunk.start) == dt.date.fromisoformat(
+                last.end
+            ) + dt.timedelta(days=1)
+            if follows and days + chunk.days <= max_days:
+                groups[-1].append(index)
+                days += chunk.days
+                continue
+        groups.append([index])
+        days = chunk.days
+    return groups
+
+
+def kept_for_inspection(result: DbtResult, audited: bool = False) -> list[str]:
     """Relations (schema.name) that built but failed a test of theirs: with write-audit-
     publish, the audit relation keeping the window's rows, while what depends on it (the
-    published table) was skipped. Read from the run's run_results and manifest."""
+    published table) was skipped. Read from the run's run_results and manifest; `audited`:
+    the call ran a group's checks, whose models the group's chunks built (not in this run)."""
     statuses = {
         str(r.get("unique_id")): str(r.get("status", "")).lower()
         for r in (result.run_results or {}).get("results", [])
@@ -93,7 +131,8 @@ def kept_for_inspection(result: DbtResult) -> list[str]:
         depends = (test.get("depends_on") or {}).get("nodes") or []
         for model in [test.get("attached_node"), *depends]:
             node = nodes.get(str(model), {})
-            if node.get("resource_type") == "model" and statuses.get(str(model)) == "success":
+            built = statuses.get(str(model), "success" if audited else None) == "success"
+            if node.get("resource_type") == "model" and built:
                 kept.add(f"{node.get('schema')}.{node.get('alias') or node.get('name')}")
     return sorted(kept)
 
@@ -145,16 +184,29 @@ class ChunkRunner:
     window_independent_built: bool = False
     inline_steps: bool = False  # STEP_VARS for builds without unit tests (steps_inlined)
     parse_cache: Path | None = None  # dbt's partial parse kept between calls and runs
+    group_max_days: int = GROUP_MAX_DAYS
+    fail_fast: bool = False  # run_group starts no chunk after a failed one
 
-    def build_args(self, full_refresh: bool, unit_tests: bool) -> list[str]:
+    def build_args(self, full_refresh: bool, unit_tests: bool, part: str = ALL) -> list[str]:
         """`dbt build` of the selection. Unit tests check model logic on fixtures, not on the
-        window, so only lead chunks (see driver.scheduler) run them: in effect once."""
-        args = ["build", "--select", *self.selection]
+        window, so only lead chunks (see driver.scheduler) run them: in effect once. `part`:
+        ALL, or a grouped chunk's AUDIT (the selection without the audit checks and the
+        publish) or its group's PUBLISH (the audit checks and the publish, within the
+        selection)."""
+        select = self.selection
+        if part == PUBLISH:
+            select = [
+                *(f"{AUDIT_TAG}+,resource_type:test,{s}" for s in self.selection),
+                *(f"{PUBLISH_TAG}+,{s}" for s in self.selection),
+            ]
+        args = ["build", "--select", *select]
         if not unit_tests:
             args += ["--exclude-resource-type", "unit_test"]
         exclude = [*(DEFERRED_CHECKS if self.defer_checks else ())]
         if self.window_independent_built:
             exclude.append(WINDOW_INDEPENDENT)
+        if part == AUDIT:
+            exclude += [f"{PUBLISH_TAG}+", f"{AUDIT_TAG}+,resource_type:test"]
         if exclude:
             args += ["--exclude", *exclude]
         if self.defer_checks:
@@ -184,8 +236,11 @@ class ChunkRunner:
         """A build that ran the unit tests succeeded."""
         return any(r.ok and dbt_results.nodes(r, "unit_test") for r in self.results.values())
 
-    def run(self, index: int, *, full_refresh: bool = False, lead: bool = False) -> ChunkStatus:
-        """Run chunk `index` to a final status for this run: success, failed or pending."""
+    def run(
+        self, index: int, *, full_refresh: bool = False, lead: bool = False, part: str = ALL
+    ) -> ChunkStatus:
+        """Run chunk `index` to a final status for this run: success, failed or pending; with
+        part=AUDIT (run_group) `running` instead of success: audited, not yet published."""
         chunk = self.store.state.chunks[index]
         unit_tests = lead and self.unit_tests
         run_dir = self.runs_dir / f"chunk_{chunk.start}_{chunk.end}"
@@ -198,12 +253,16 @@ class ChunkRunner:
                 c.run_dir, c.run_id = str(run_dir), self.run_id
             self.events.started(index)
             began = time.monotonic()
-            result = self._dbt(index, run_dir, full_refresh, unit_tests, lead)
+            result = self._dbt(index, run_dir, full_refresh, unit_tests, lead, part)
             seconds = round(time.monotonic() - began, 2)
             self.results[index] = result
             if result.cancelled:
                 self._finish(index, PENDING, seconds, error="interrupted; resume redoes it")
                 return PENDING
+            if result.ok and part == AUDIT:
+                with self.store.update(index) as c:  # the worker's pid stays: it is running
+                    c.seconds = seconds
+                return RUNNING
             if result.ok:
                 self.window_independent_built = True
                 self._finish(index, SUCCESS, seconds, result=result)
@@ -233,11 +292,28 @@ class ChunkRunner:
                 return PENDING
 
     def _dbt(
-        self, index: int, run_dir: Path, full_refresh: bool, unit_tests: bool, lead: bool
+        self,
+        index: int,
+        run_dir: Path,
+        full_refresh: bool,
+        unit_tests: bool,
+        lead: bool,
+        part: str = ALL,
     ) -> DbtResult:
         """Chunk `index`'s `dbt build`: in the session when there is one, else its own dbt."""
         chunk = self.store.state.chunks[index]
-        args = self.build_args(full_refresh, unit_tests)
+        args = self.build_args(full_refresh, unit_tests, part)
+        return self._call(args, run_dir, (chunk.start, chunk.end), lead, [index])
+
+    def _call(
+        self,
+        args: list[str],
+        run_dir: Path,
+        window: tuple[str, str],
+        lead: bool,
+        indexes: list[int],
+    ) -> DbtResult:
+        """One dbt call for `window`; its pid is recorded on the chunks `indexes`."""
         run: Callable[..., DbtResult] = (
             self.session.run
             if self.session is not None
@@ -248,22 +324,114 @@ class ChunkRunner:
             target=self.target,
             run_dir=run_dir,
             vars_json=other_vars(self.call_vars(lead)),
-            window=(chunk.start, chunk.end),
+            window=window,
             parse_cache=self.parse_cache,
             env={RUN_ID_ENV: self.run_id},
             timeout=self.timeout,
             cancel=self.cancel,
-            on_start=lambda pid: self._set_pid(index, pid),
+            on_start=lambda pid: self._set_pid(indexes, pid),
         )
+
+    def groups(self, indexes: list[int]) -> list[list[int]]:
+        """The scheduler's groups of `indexes` (plan_groups)."""
+        return plan_groups(self.store.state.chunks, indexes, self.group_max_days)
+
+    def run_group(self, indexes: list[int]) -> list[ChunkStatus]:
+        """Build consecutive chunks `indexes` into the audit relation one by one, then check
+        and publish them in one dbt call (_publish). A chunk that fails ends the group there:
+        the chunks audited before it publish, the ones after it start a new group (with
+        fail_fast none starts). Returns the statuses of the chunks it started, in order
+        (pending: interrupted, nothing of it published)."""
+        statuses: dict[int, ChunkStatus] = {}
+        audited: list[int] = []
+        for index in indexes:
+            if self.cancel.is_set():
+                break
+            status = self.run(index, part=AUDIT)
+            if status == RUNNING:
+                audited.append(index)
+                continue
+            statuses[index] = status
+            if status == PENDING:
+                break
+            if audited:  # failed: the chunks audited before it publish now
+                statuses |= self._publish(audited)
+                audited = []
+            if self.fail_fast:
+                break
+        if audited and not self.cancel.is_set():
+            statuses |= self._publish(audited)
+        for index in audited:
+            if statuses.get(index, PENDING) == PENDING:  # interrupted: nothing was published
+                with self.store.update(index) as c:
+                    c.status, c.pid, c.pid_started = PENDING, None, None
+                    c.error = "interrupted; resume redoes it"
+                statuses[index] = PENDING
+        return [statuses[i] for i in indexes if i in statuses]
+
+    def _publish(self, indexes: list[int]) -> dict[int, ChunkStatus]:
+        """The audit checks over the window of audited chunks `indexes` and, when none fails
+        at error level, the publish of that window, in one dbt call (retried like a chunk's).
+        Failed checks in a group of several: each chunk is checked and published alone."""
+        chunks = self.store.state.chunks
+        window = (chunks[indexes[0]].start, chunks[indexes[-1]].end)
+        label = f"{window[0]}..{window[1]}"
+        run_dir = self.runs_dir / f"group_{window[0]}_{window[1]}"
+        args = self.build_args(False, False, PUBLISH)
+        attempt = 0
+        while True:
+            attempt += 1
+            began = time.monotonic()
+            result = self._call(args, run_dir, window, False, indexes)
+            seconds = time.monotonic() - began
+            if result.cancelled:
+                return {i: PENDING for i in indexes}  # run_group sets them back to pending
+            if result.ok:
+                self.window_independent_built = True
+                for i in indexes:
+                    self.results[i] = result
+                    share = round((chunks[i].seconds or 0.0) + seconds / len(indexes), 2)
+                    self._finish(i, SUCCESS, share, result=result)
+                return {i: SUCCESS for i in indexes}
+            error = dbt_results.error_text(result)
+            if result.killed_by:
+                error = f"dbt was killed by signal {result.killed_by}\n{error}"
+            kind = classify([result.output, error])
+            if self.policy.should_retry(attempt, kind):
+                wait = self.policy.backoff(attempt)
+                self.events.retrying(indexes[0], attempt, wait, f"group {label}: {error}")
+                if self.cancel.wait(wait):
+                    return {i: PENDING for i in indexes}
+                continue
+            if len(indexes) > 1 and not result.killed_by and not result.timed_out:
+                statuses: dict[int, ChunkStatus] = {}
+                for i in indexes:  # which chunks fail their own checks
+                    if self.cancel.is_set():
+                        break
+                    statuses |= self._publish([i])
+                return statuses
+            kept = kept_for_inspection(result, audited=True)
+            if kept:
+                error += (
+                    f"\nleft for inspection: {', '.join(kept)} (built, but failed its tests; "
+                    "what depends on it, the published table, was not changed)"
+                )
+            for i in indexes:
+                self.results[i] = result
+                self._finish(i, FAILED, round(seconds, 2), error=f"checks of {label}: {error}")
+            return {i: FAILED for i in indexes}
 
     def close(self) -> None:
         """End the session's dbt process, if any (it holds the warehouse until then)."""
         if self.session is not None:
             self.session.close()
 
-    def _set_pid(self, index: int, pid: int) -> None:
-        with self.store.update(index) as c:
-            c.pid, c.pid_started = pid, process_start_time(pid)
+    def _set_pid(self, indexes: list[int], pid: int) -> None:
+        """Record the dbt process running chunks `indexes` (one, or a group's)."""
+        started = process_start_time(pid)
+        for index in indexes:
+            with self.store.update(index) as c:
+                c.pid, c.pid_started = pid, started
 
     def _finish(
         self,

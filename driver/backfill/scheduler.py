@@ -5,8 +5,11 @@ Chunks run one at a time until one succeeds: that first chunk may create the tar
 are the "lead" ones (run_one is told so: the driver runs the dbt unit tests in a lead chunk's
 build). After a lead chunk fails, `stop_after_lead_failure` may give a reason to launch no
 further chunk (its unit tests failed: every chunk would fail the same way). Then up to
-`workers` run at once. A set cancel event stops launching new chunks (running ones are ended
-by run_dbt); fail_fast stops launching after the first failure.
+`workers` run at once, or, with one worker and a `run_group`, the rest goes by groups: `groups`
+cuts the queue into runs of chunks that run_group builds one after another and publishes
+together (driver.backfill.runner.ChunkRunner.run_group; a group of one goes to run_one). A set
+cancel event stops launching new chunks (running ones are ended by run_dbt); fail_fast stops
+launching after the first failure.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from enum import StrEnum
 from driver.backfill.state import FAILED, SUCCESS, ChunkStatus
 
 RunOne = Callable[[int, bool, bool], ChunkStatus]  # (chunk index, full_refresh, lead) -> status
+RunGroup = Callable[[list[int]], list[ChunkStatus]]  # chunk indexes -> their statuses, in order
 
 
 class StopReason(StrEnum):
@@ -39,6 +43,8 @@ def run_chunks(
     full_refresh: bool = False,
     on_full_refresh_done: Callable[[], None] = lambda: None,
     stop_after_lead_failure: Callable[[int], StopReason | None] = lambda index: None,
+    run_group: RunGroup | None = None,
+    groups: Callable[[list[int]], list[list[int]]] = lambda queue: [[i] for i in queue],
 ) -> StopReason | None:
     """Run the chunks; returns why it stopped early, or None when every chunk was launched."""
     queue = list(indexes)
@@ -68,6 +74,8 @@ def run_chunks(
             stopped_by = StopReason.INTERRUPT
             break
 
+    if have_success and not stopped_by and run_group is not None and workers == 1:
+        return _run_groups(groups(queue), run_one, run_group, cancel=cancel, fail_fast=fail_fast)
     if have_success and not stopped_by:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="chunk") as pool:
             running: dict[Future[ChunkStatus], int] = {}
@@ -88,3 +96,23 @@ def run_chunks(
                 if cancel.is_set() and stopped_by is None:
                     stopped_by = StopReason.INTERRUPT
     return stopped_by
+
+
+def _run_groups(
+    groups: list[list[int]],
+    run_one: RunOne,
+    run_group: RunGroup,
+    *,
+    cancel: threading.Event,
+    fail_fast: bool,
+) -> StopReason | None:
+    """The chunks after the lead one, one group at a time (a group of one: run_one)."""
+    for group in groups:
+        if cancel.is_set():
+            return StopReason.INTERRUPT
+        statuses = run_group(group) if len(group) > 1 else [run_one(group[0], False, False)]
+        if fail_fast and FAILED in statuses:
+            return StopReason.FAIL_FAST
+        if any(status not in (SUCCESS, FAILED) for status in statuses) or cancel.is_set():
+            return StopReason.INTERRUPT
+    return None

@@ -4,7 +4,12 @@ them per chunk (the first chunk writes them, so that they exist), and its valida
 those steps over the whole window, not a chunk's rows; the models tagged window_independent are
 built by the first chunk only.
 
-One backfill of January (seed 7, conftest.month_db) in two chunks, without the unit tests.
+Serial chunks after the first go by groups (driver.backfill.runner.ChunkRunner.run_group): each
+chunk writes only the audit relation, one dbt call checks the group's window and publishes it;
+a group whose checks fail is checked chunk by chunk, so only the failing chunk stays
+unpublished.
+
+Backfills of January (seed 7, conftest.month_db) in four chunks, without the unit tests.
 """
 
 from __future__ import annotations
@@ -17,43 +22,75 @@ from pathlib import Path
 import duckdb
 from conftest import RAW_MONTH, copy_db, duckdb_env
 
+from driver.backfill.state import FAILED, SUCCESS, read_state
 from driver.project import PROJECT_DIR
 
 STEP_SCHEMAS = ("nba_staging", "nba_intermediate")
+MART = "nba_analytics.player_game_summary"
+AUDIT_NODE = "model.nba_analytics.player_game_summary__audit"
+MART_NODE = "model.nba_analytics.player_game_summary"
+# four chunks: the first alone (it writes the step tables), the other three one group
+CHUNKS = [("2022-01-01", "2022-01-08"), ("2022-01-09", "2022-01-16"),
+          ("2022-01-17", "2022-01-24"), ("2022-01-25", "2022-01-31")]  # fmt: skip
+GROUP = f"group_{CHUNKS[1][0]}_{CHUNKS[-1][1]}"
+
+
+def _backfill(db: Path, state_file: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "driver", "backfill", "--start-date", RAW_MONTH[0],
+         "--end-date", RAW_MONTH[1], "--chunk-days", "8", "--skip-unit-tests",
+         "--state-file", str(state_file), *extra],
+        cwd=PROJECT_DIR, env=duckdb_env(db), capture_output=True, text=True, check=False,
+        timeout=900,
+    )  # fmt: skip
+
+
+def _mart(db: Path, where: str = "true", columns: str = "* exclude (processed_at)") -> list:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            f"select {columns} from {MART} where {where} order by game_id, player_lookup"
+        ).fetchall()
 
 
 def _run_results(run_dir: Path) -> list[dict]:
     return json.loads((run_dir / "target" / "run_results.json").read_text())["results"]
 
 
-def test_two_short_chunks_inline_the_steps_and_validate_them_over_the_whole_window(
-    month_db: Path, tmp_path: Path
+def test_short_chunks_inline_the_steps_publish_by_group_and_validate_the_whole_window(
+    month_db: Path, month_built_db: Path, tmp_path: Path
 ) -> None:
     db = copy_db(month_db, tmp_path / "nba.duckdb")  # raw data only: no step relation yet
     state_file = tmp_path / "bf" / "state.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "driver", "backfill", "--start-date", RAW_MONTH[0],
-         "--end-date", RAW_MONTH[1], "--chunk-days", "16", "--skip-unit-tests",
-         "--state-file", str(state_file)],
-        cwd=PROJECT_DIR, env=duckdb_env(db), capture_output=True, text=True, check=False,
-        timeout=900,
-    )  # fmt: skip
+    proc = _backfill(db, state_file)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
     assert "validation OK" in proc.stdout
 
-    # the step tables hold the first chunk's rows only: the second inlined the steps
+    # the step tables hold the first chunk's rows only: the others inlined the steps
     with duckdb.connect(str(db), read_only=True) as con:
         last = con.execute(
             "select max(game_date) from nba_staging.stg_nba_raw__gamebook_player_stats"
         ).fetchone()
-    assert last is not None and str(last[0]) <= "2022-01-16" < RAW_MONTH[1]
+    assert last is not None and str(last[0]) <= CHUNKS[0][1]
 
     runs = next((state_file.parent / "runs").iterdir())
-    first, second = sorted(runs.glob("chunk_*"))
-    built = [{r["unique_id"] for r in _run_results(d)} for d in (first, second)]
+    chunk_dirs = sorted(runs.glob("chunk_*"))
+    assert [d.name for d in chunk_dirs] == [f"chunk_{a}_{b}" for a, b in CHUNKS]
+    built = [  # the nodes each chunk's build ran (not the on-run-end hooks)
+        {r["unique_id"] for r in _run_results(d) if not r["unique_id"].startswith("operation.")}
+        for d in chunk_dirs
+    ]
     staleness = "model.nba_analytics.build_staleness"
-    assert staleness in built[0] and staleness not in built[1]  # window-independent: once
-    assert "model.nba_analytics.player_game_summary" in built[1]
+    assert staleness in built[0] and MART_NODE in built[0]  # the first chunk: a whole build
+    # the grouped chunks wrote the audit relation only: no check, no publish, no ledger
+    assert built[1:] == [{AUDIT_NODE}] * 3
+    # their group checked the audit relation over its window once and published it
+    group = {r["unique_id"]: r["status"] for r in _run_results(runs / GROUP)}
+    checks = [uid for uid in group if uid.startswith("test.")]
+    assert len(checks) >= 20 and all(group[uid] in ("pass", "warn") for uid in checks)
+    assert group[MART_NODE] == "success" and AUDIT_NODE not in group and staleness not in group
+    state = read_state(state_file)
+    assert state is not None and [c.status for c in state.chunks] == [SUCCESS] * 4
+    assert _mart(db) == _mart(month_built_db)  # row for row a build of the month in one pass
 
     # the validation ran the steps' checks, each computing its step from the raw tables of the
     # whole window (a table would have held the last chunk's rows only)
@@ -73,3 +110,41 @@ def test_two_short_chunks_inline_the_steps_and_validate_them_over_the_whole_wind
         sql = r["compiled_code"]
         assert not any(f'"{schema}".' in sql for schema in STEP_SCHEMAS), r["unique_id"]
         assert '"nba_raw".' in sql, r["unique_id"]
+
+
+def test_a_group_whose_checks_fail_publishes_every_chunk_but_the_failing_one(
+    month_built_db: Path, tmp_path: Path
+) -> None:
+    """January built; a 999-point line in the third chunk fails the group's checks: the chunks
+    are then checked one by one, the second and fourth publish, the third fails naming the
+    check and the audit relation left for inspection, and its window keeps the published rows
+    (processed_at included)."""
+    db = copy_db(month_built_db, tmp_path / "nba.duckdb")
+    third = f"game_date between '{CHUNKS[2][0]}' and '{CHUNKS[2][1]}'"
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update nba_raw.nbac_gamebook_player_stats set points = 999 where game_date = "
+            f"'{CHUNKS[2][0]}' and player_lookup = (select min(player_lookup) from "
+            f"nba_raw.nbac_gamebook_player_stats where game_date = '{CHUNKS[2][0]}' "
+            "and player_status = 'active')"
+        )
+    before = _mart(db, third, "*")
+    clean = _mart(month_built_db)
+    state_file = tmp_path / "bf" / "state.json"
+
+    proc = _backfill(db, state_file, "--max-attempts", "1")
+
+    assert proc.returncode == 1, (proc.stdout + proc.stderr)[-6000:]
+    state = read_state(state_file)
+    assert state is not None
+    assert [c.status for c in state.chunks] == [SUCCESS, SUCCESS, FAILED, SUCCESS]
+    error = state.chunks[2].error or ""
+    assert "pgs_points_range" in error
+    assert "left for inspection: nba_audit.player_game_summary__audit" in error
+    runs = next((state_file.parent / "runs").iterdir())
+    group = {r["unique_id"].split(".")[2]: r["status"] for r in _run_results(runs / GROUP)}
+    assert group["pgs_points_range"] == "fail" and group["player_game_summary"] == "skipped"
+    assert _mart(db, third, "*") == before  # the failing chunk's window: untouched
+    assert _mart(db, f"not ({third})") == [  # the others: published, as a clean build
+        row for row in clean if not (CHUNKS[2][0] <= row[3].isoformat() <= CHUNKS[2][1])
+    ]
