@@ -15,6 +15,7 @@ import datetime as dt
 import fcntl
 import os
 import shutil
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -92,9 +93,74 @@ def generate_raw(out: Path, start: str, end: str, seed: int, clean: bool = False
     return out
 
 
+# dbt reuses a partial parse only when the profile it was made with is the same, and the
+# DuckDB file's path is part of it (dbt-duckdb's connection_info: path, database). Tests work on
+# a file of their own each, so every dbt process would parse the whole project (~3 CPU-s). One
+# path per pytest process instead: a slot, a symlink to the directory of the file a test works
+# on, re-pointed by duckdb_env; with one parse cache per process (parse_cache, share_parse) the
+# dbt processes of all tests then skip the parse. The session fixture _dbt_slot names the
+# directory holding both in this variable (an environment variable, not a module global: test
+# modules import this file under another module name than pytest does).
+SLOT_ENV = "NBA_TESTS_DBT_SLOT"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dbt_slot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """This pytest process's slot and parse cache (xdist: each worker has its own base temp)."""
+    base = tmp_path_factory.getbasetemp()
+    (base / "dbt_parse").mkdir(exist_ok=True)
+    os.environ[SLOT_ENV] = str(base)
+    yield
+    os.environ.pop(SLOT_ENV, None)
+
+
+def _slot_base() -> Path | None:
+    value = os.environ.get(SLOT_ENV)
+    return Path(value) if value else None
+
+
 def duckdb_env(db: Path) -> dict[str, str]:
-    """The environment for a dbt or driver process working on DuckDB file `db`."""
-    return {**os.environ, "NBA_DUCKDB_PATH": str(db)}
+    """The environment for a dbt or driver process working on DuckDB file `db`.
+
+    NBA_DUCKDB_PATH is `db` seen through this process's slot (see SLOT_ENV), which now points
+    at db's directory: the path dbt sees is the same in every test, so the parse is shared. One
+    directory at a time: a later duckdb_env call for a file in another directory re-points the
+    slot, so use the returned environment before asking for another directory's."""
+    base = _slot_base()
+    if base is None:  # outside a pytest session
+        return {**os.environ, "NBA_DUCKDB_PATH": str(db)}
+    slot, fresh = base / "dbt_slot", base / "dbt_slot.new"
+    fresh.unlink(missing_ok=True)
+    fresh.symlink_to(Path(db).resolve().parent, target_is_directory=True)
+    fresh.replace(slot)  # atomic: the slot always points somewhere
+    return {**os.environ, "NBA_DUCKDB_PATH": str(slot / Path(db).name)}
+
+
+def parse_cache() -> Path | None:
+    """This pytest process's dbt parse cache (run_dbt's parse_cache), None outside a session."""
+    base = _slot_base()
+    return base / "dbt_parse" if base is not None else None
+
+
+def share_parse(state_dir: Path) -> None:
+    """Let a driver run whose state lives in `state_dir` keep dbt's parse in this process's
+    cache: its `dbt_parse/` (driver.backfill.command.parse_cache) becomes a link to it."""
+    cache = parse_cache()
+    link = Path(state_dir) / "dbt_parse"
+    if cache is None or link.exists() or link.is_symlink():
+        return
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(cache, target_is_directory=True)
+
+
+def share_parse_of(args: Sequence[str]) -> None:
+    """share_parse for the state directory of a `python -m driver` command line: the directory
+    of its --state-file (backfill) or its --state-dir (refresh)."""
+    for flag, value in zip(args, args[1:], strict=False):
+        if flag == "--state-file":
+            share_parse(Path(value).parent)
+        elif flag == "--state-dir":
+            share_parse(Path(value))
 
 
 def load_raw(raw_dir: Path, db: Path) -> Path:
@@ -121,11 +187,39 @@ def copy_db(src: Path, dst: Path) -> Path:
     return dst
 
 
+def _run_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temp dir of this pytest run that its xdist workers share (each has its own base temp
+    below it), for what only one of them should build."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _once_per_run(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]
+) -> Path:
+    """The directory `make(dir)` fills, made once per test run by whichever xdist worker asks
+    first (a file lock; the others wait for it and share it). Read only."""
+    shared = _run_tmp(tmp_path_factory) / name
+    shared.mkdir(exist_ok=True)
+    done = shared / "done"
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            work = shared / "making"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+            make(work)
+            work.rename(done)
+    return done
+
+
 @pytest.fixture(scope="session")
 def raw_month_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Raw tables for 2022-01-01..2022-01-31, seed 7 (about 230 games). Do not modify."""
     start, end, seed = RAW_MONTH
-    return generate_raw(tmp_path_factory.mktemp("raw_month"), start, end, seed)
+    return _once_per_run(
+        tmp_path_factory, "raw_month", lambda out: generate_raw(out, start, end, seed)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -138,28 +232,29 @@ def raw_season_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def raw_postseason_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Raw tables for 2022-04-04..2022-04-30, seed 7: all three season types. Read only."""
     start, end, seed = RAW_POSTSEASON
-    return generate_raw(tmp_path_factory.mktemp("raw_postseason"), start, end, seed)
+    return _once_per_run(
+        tmp_path_factory, "raw_postseason", lambda out: generate_raw(out, start, end, seed)
+    )
 
 
 @pytest.fixture(scope="session")
 def month_db(raw_month_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """January 2022 raw data loaded into a DuckDB file. Read only: tests copy it (copy_db)."""
-    return load_raw(raw_month_dir, tmp_path_factory.mktemp("month_db") / "raw.duckdb")
+    made = _once_per_run(
+        tmp_path_factory, "month_db", lambda out: load_raw(raw_month_dir, out / "raw.duckdb")
+    )
+    return made / "raw.duckdb"
 
 
 @pytest.fixture(scope="session")
 def quarter_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2022-01-01..2022-03-31 raw data loaded into a DuckDB file. Read only: tests copy it."""
-    base = tmp_path_factory.mktemp("quarter_db")
     start, end, seed = RAW_QUARTER
-    return load_raw(generate_raw(base / "raw", start, end, seed), base / "raw.duckdb")
 
+    def make(out: Path) -> None:
+        load_raw(generate_raw(out / "raw", start, end, seed), out / "raw.duckdb")
 
-def _run_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A temp dir of this pytest run that its xdist workers share (each has its own base temp
-    below it), for what only one of them should build."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return _once_per_run(tmp_path_factory, "quarter_db", make) / "raw.duckdb"
 
 
 @pytest.fixture(scope="session")
@@ -185,7 +280,9 @@ def month_built_db(month_db: Path, tmp_path_factory: pytest.TempPathFactory) -> 
                 ],
                 target="dev",
                 run_dir=work.parent / "run",
-                vars_json=window_vars(*RAW_MONTH[:2]),
+                vars_json=window_vars(*RAW_MONTH[:2]),  # a user's --vars window (the driver's
+                # environment window is what most other builds use)
+                parse_cache=parse_cache(),
                 env=duckdb_env(work),
             )
             assert result.ok, result.output[-4000:]

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import RAW_QUARTER, copy_db, duckdb_env, mart_duplicates
+from conftest import RAW_QUARTER, copy_db, duckdb_env, mart_duplicates, parse_cache, share_parse_of
 
 from driver.backfill.state import FAILED, RUNNING, SUCCESS, read_state
-from driver.dbt.invoke import run_dbt, window_vars
+from driver.dbt.invoke import run_dbt
 from driver.project import PROJECT_DIR
 
 MART = "nba_analytics.player_game_summary"
@@ -31,6 +31,7 @@ _env = duckdb_env
 
 
 def _driver(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    share_parse_of(args)
     return subprocess.run(
         [sys.executable, "-m", "driver", *args],
         cwd=PROJECT_DIR,
@@ -54,13 +55,14 @@ def _rows(db: Path, start: str, end: str) -> list[tuple]:
 @pytest.fixture(scope="module")
 def reference_db(quarter_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The quarter built by one plain `dbt build` over the whole window (rows only)."""
-    db = copy_db(quarter_db, tmp_path_factory.mktemp("e2e_reference") / "reference.duckdb")
+    db = copy_db(quarter_db, tmp_path_factory.mktemp("e2e_reference") / "nba.duckdb")
     result = run_dbt(
         ["build", "--select", "+player_game_summary", *ROWS_ONLY],
         target="dev",
         run_dir=db.parent / "reference_run",
-        vars_json=window_vars(*QUARTER),
-        env={"NBA_DUCKDB_PATH": str(db)},
+        window=QUARTER,
+        parse_cache=parse_cache(),
+        env=duckdb_env(db),
     )
     assert result.ok, result.output[-4000:]
     return db
@@ -142,6 +144,7 @@ def test_sigkill_mid_run_then_resume_gives_the_same_table(
     args = [sys.executable, "-m", "driver", "backfill", "--start-date", window[0],
             "--end-date", window[1], "--chunk-days", "7", "--state-file", str(state_file),
             "--skip-validation"]  # fmt: skip
+    share_parse_of(args)
     proc = subprocess.Popen(
         args, cwd=PROJECT_DIR, env=_env(db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import copy_db, duckdb_env, mart_duplicates
+from conftest import copy_db, duckdb_env, mart_duplicates, share_parse_of
 
 from driver.backfill.state import RUNNING, SUCCESS, read_state
 from driver.project import PROJECT_DIR
@@ -36,12 +36,14 @@ def _args(state_file: Path, *extra: str, window: tuple[str, str] = WINDOW) -> li
 
 
 def _run(db: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    share_parse_of(args)
     return subprocess.run(args, cwd=PROJECT_DIR, env=duckdb_env(db), capture_output=True,
                           text=True, timeout=900, check=False)  # fmt: skip
 
 
 def _start(db: Path, args: list[str]) -> subprocess.Popen[str]:
     """The driver in its own process group (so the test can kill the group)."""
+    share_parse_of(args)
     return subprocess.Popen(args, cwd=PROJECT_DIR, env=duckdb_env(db), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, process_group=0)  # fmt: skip
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from conftest import RAW_MONTH, copy_db
+from conftest import RAW_MONTH, copy_db, duckdb_env, parse_cache
 
-from driver.dbt.invoke import run_dbt, window_vars
+from driver.dbt.invoke import run_dbt
 
 MART = "nba_analytics.player_game_summary"
 BOX_COLUMNS = [
@@ -36,8 +36,9 @@ def _build(db: Path, run_dir: Path) -> None:
         ["build", "--select", "+player_game_summary", "--exclude-resource-type", "unit_test"],
         target="dev",
         run_dir=run_dir,
-        vars_json=window_vars(start, end),
-        env={"NBA_DUCKDB_PATH": str(db)},
+        window=(start, end),
+        parse_cache=parse_cache(),
+        env=duckdb_env(db),
     )
     assert result.ok, result.output[-4000:]
 

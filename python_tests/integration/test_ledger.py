@@ -22,9 +22,9 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import RAW_MONTH, copy_db, duckdb_env
+from conftest import RAW_MONTH, copy_db, duckdb_env, parse_cache
 
-from driver.dbt.invoke import DbtResult, run_dbt, window_vars
+from driver.dbt.invoke import DbtResult, other_vars, run_dbt
 from driver.project import PROJECT_DIR
 
 MART = "nba_analytics.player_game_summary"
@@ -53,8 +53,10 @@ def _build(
          "--exclude-resource-type", "unit_test"],
         target="dev",
         run_dir=run_dir,
-        vars_json=window_vars(start, end, extra),
-        env={"NBA_DUCKDB_PATH": str(db)},
+        vars_json=other_vars(extra),
+        window=(start, end),
+        parse_cache=parse_cache(),
+        env=duckdb_env(db),
     )  # fmt: skip
 
 
@@ -145,7 +147,7 @@ def test_late_data_is_listed_and_a_partial_rebuild_equals_a_full_one(
         assert any(0 < abs((day - d).days) <= 30 for d in gamebook_days), day
     assert len(neighbours) < len(built) // 2, sorted(neighbours)  # the rule, not every date
 
-    full = copy_db(db, tmp_path / "full.duckdb")
+    full = copy_db(db, tmp_path / "full" / "nba.duckdb")
     for start, end in _runs(set(stale)):
         result = _build(db, tmp_path / f"run_{start}", start.isoformat(), end.isoformat())
         assert result.ok, result.output[-4000:]
@@ -201,11 +203,10 @@ def test_a_young_game_without_play_by_play_is_pending_an_old_one_fails(
             ["test", "--select", "pgs_pbp_landed_or_pending", "pgs_shot_zone_coverage"],
             target="dev",
             run_dir=tmp_path / f"run_{as_of:%d%H}_{overdue}",
-            vars_json=window_vars(
-                day.isoformat(), day.isoformat(),
-                {"as_of": as_of.isoformat(), "late_data_overdue": overdue},
-            ),
-            env={"NBA_DUCKDB_PATH": str(db)},
+            vars_json=other_vars({"as_of": as_of.isoformat(), "late_data_overdue": overdue}),
+            window=(day.isoformat(), day.isoformat()),
+            parse_cache=parse_cache(),
+            env=duckdb_env(db),
         )  # fmt: skip
         assert result.run_results is not None, result.output[-4000:]
         status = {

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import RAW_MONTH, copy_db
+from conftest import RAW_MONTH, copy_db, duckdb_env, parse_cache
 
-from driver.dbt.invoke import DbtResult, DbtSession, run_dbt, window_vars
+from driver.dbt.invoke import DbtResult, DbtSession, run_dbt
 
 MART = "nba_analytics.player_game_summary"
 # The rows are what these tests compare: data and unit tests are tested elsewhere.
@@ -27,12 +27,13 @@ def _build(
     *extra: str,
     session: DbtSession | None = None,
 ) -> DbtResult:
-    """`dbt build` of the mart for the window; in `session` when given (several windows in one
-    dbt process parsed once, as a backfill's serial chunks: it holds the file until closed)."""
+    """`dbt build` of the mart for the window (in the environment, as the driver passes it: the
+    parse is shared); in `session` when given (several windows in one dbt process parsed once,
+    as a backfill's serial chunks: it holds the file until closed)."""
     args = ["build", "--select", "+player_game_summary", *extra]
-    how = {"target": "dev", "run_dir": run_dir, "vars_json": window_vars(start, end)}
-    env = {"NBA_DUCKDB_PATH": str(db)}
-    result = session.run(args, **how, env=env) if session else run_dbt(args, **how, env=env)
+    call = {"target": "dev", "run_dir": run_dir, "window": (start, end), "env": duckdb_env(db),
+            "parse_cache": parse_cache()}  # fmt: skip
+    result = session.run(args, **call) if session else run_dbt(args, **call)
     assert result.ok, result.output[-4000:]
     return result
 
@@ -80,7 +81,7 @@ def test_one_window_equals_one_day_windows_on_boundary_days(
     data tests passed) and one-day builds of the days most likely to differ give the same rows
     for those days (a sample: 31 daily builds took minutes)."""
     one = month_built_db
-    daily = copy_db(month_db, tmp_path / "daily.duckdb")
+    daily = copy_db(month_db, tmp_path / "daily" / "nba.duckdb")  # nba: the parse is shared
     days = _boundary_days(month_db)
     assert len(days) >= 3, days
     for d in days:

@@ -31,10 +31,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import duckdb_env
+from conftest import duckdb_env, parse_cache, share_parse_of
 
 from driver.backfill.state import SUCCESS, read_state
-from driver.dbt.invoke import run_dbt, window_vars
+from driver.dbt.invoke import other_vars, run_dbt
 from driver.project import PROJECT_DIR
 
 MART = "nba_analytics.player_game_summary"
@@ -54,6 +54,7 @@ PLANNED = re.compile(r"^  (\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2}) \(\d+ days?
 
 
 def driver(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    share_parse_of(args)
     proc = subprocess.run(
         [sys.executable, "-m", "driver", *args],
         cwd=PROJECT_DIR,
@@ -118,14 +119,16 @@ def as_of(when: str) -> list[str]:
 def scratch_mart(raw_month_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
     """The mart of one plain dbt build of WINDOW from the raw data as of T2: what both tests'
     refreshes must end with."""
-    db = tmp_path_factory.mktemp("refresh_scratch") / "scratch.duckdb"
+    db = tmp_path_factory.mktemp("refresh_scratch") / "nba.duckdb"
     load(raw_month_dir, db, T2)
     result = run_dbt(
         ["build", "--select", "+player_game_summary", "--exclude-resource-type", "unit_test"],
         target="dev",
         run_dir=db.parent / "run",
-        vars_json=window_vars(*WINDOW, {"as_of": T2}),
-        env={"NBA_DUCKDB_PATH": str(db)},
+        vars_json=other_vars({"as_of": T2}),
+        window=WINDOW,
+        parse_cache=parse_cache(),
+        env=duckdb_env(db),
     )
     assert result.ok, result.output[-4000:]
     return mart(db)
@@ -247,8 +250,10 @@ def test_killed_backfill_without_its_state_is_finished_by_refresh(
     db = tmp_path / "nba.duckdb"
     load(raw_month_dir, db, T2)
     state_file = tmp_path / "bf" / "state.json"
+    args = backfill(db, WINDOW, "--chunk-days", "8")
+    share_parse_of(args)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "driver", *backfill(db, WINDOW, "--chunk-days", "8")],
+        [sys.executable, "-m", "driver", *args],
         cwd=PROJECT_DIR,
         env=duckdb_env(db),
         stdout=subprocess.DEVNULL,

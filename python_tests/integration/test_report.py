@@ -22,9 +22,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import copy_db, duckdb_env
+from conftest import copy_db, duckdb_env, parse_cache
 
-from driver.dbt.invoke import run_dbt, window_vars
+from driver.dbt.invoke import run_dbt
 from driver.validation.command import validate_window
 from nba_report import cli
 
@@ -60,7 +60,7 @@ def _report(tmp_path: Path, *window: str) -> tuple[int, Path]:
 @pytest.fixture(scope="module")
 def built(month_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """January 2022 built with its data tests (one history run) and the monitoring views."""
-    db = copy_db(month_db, tmp_path_factory.mktemp("report") / "built.duckdb")
+    db = copy_db(month_db, tmp_path_factory.mktemp("report") / "built" / "nba.duckdb")
     res = run_dbt(
         [
             "build",
@@ -72,7 +72,8 @@ def built(month_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         ],
         target="dev",
         run_dir=db.parent / "build",
-        vars_json=window_vars(START, END),
+        window=(START, END),
+        parse_cache=parse_cache(),
         env=duckdb_env(db),
     )
     assert res.ok, res.output[-3000:]
@@ -98,8 +99,10 @@ def tampered(built: Path) -> Path:
                 f"update {schema}.{table} set minutes_played = null where game_date = '{TAMPERED}'"
             )
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NBA_DUCKDB_PATH", str(db))
-        report = validate_window(START, END, "dev", db.parent / "validate")
+        mp.setenv("NBA_DUCKDB_PATH", duckdb_env(db)["NBA_DUCKDB_PATH"])  # shares the parse
+        report = validate_window(
+            START, END, "dev", db.parent / "validate", parse_cache=parse_cache()
+        )
     assert report.error is None, report.render()
     assert "pgs_team_minutes_error" in {c.name for c in report.failed}, report.render()
     return db
@@ -109,9 +112,11 @@ def test_three_validations_leave_three_runs_of_history(
     built: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = copy_db(built, built.parent / "three" / "nba.duckdb")
-    monkeypatch.setenv("NBA_DUCKDB_PATH", str(db))
+    monkeypatch.setenv("NBA_DUCKDB_PATH", duckdb_env(db)["NBA_DUCKDB_PATH"])  # shares the parse
     for _ in range(3):
-        report = validate_window(START, END, "dev", db.parent / "validate")
+        report = validate_window(
+            START, END, "dev", db.parent / "validate", parse_cache=parse_cache()
+        )
         assert report.ok, report.render()
     runs = _rows(
         db,

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import copy_db, duckdb_env
+from conftest import copy_db, duckdb_env, parse_cache
 
-from driver.dbt.invoke import run_dbt, window_vars
+from driver.dbt.invoke import run_dbt
 from driver.project import DEFAULT_SELECTION, PROJECT_DIR
 from driver.validation.command import validate_window
 from driver.validation.report import ValidationReport
@@ -36,12 +36,13 @@ EARNED_WARNINGS = {
 @pytest.fixture(scope="module")
 def built_db(month_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """January 2022 loaded and built (mart, ledger; without tests); each scenario copies it."""
-    db = copy_db(month_db, tmp_path_factory.mktemp("validation") / "built.duckdb")
+    db = copy_db(month_db, tmp_path_factory.mktemp("validation") / "built" / "nba.duckdb")
     build = run_dbt(
         ["run", "--select", *DEFAULT_SELECTION],  # what the validation tests
         target="dev",
         run_dir=db.parent / "build",
-        vars_json=window_vars(START, END),
+        window=(START, END),
+        parse_cache=parse_cache(),
         env=duckdb_env(db),
     )
     assert build.ok, build.output[-3000:]
@@ -50,9 +51,8 @@ def built_db(month_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def scenario_dir(built_db: Path) -> Path:
-    """One DuckDB path and one dbt run dir for every scenario, so dbt's partial parse is
-    reused between validations (the profile, hence the parse, depends on the path)."""
-    path = built_db.parent / "scenario"
+    """One directory (a DuckDB file and dbt's run dir) for every scenario."""
+    path = built_db.parent.parent / "scenario"
     path.mkdir(exist_ok=True)
     return path
 
@@ -62,7 +62,8 @@ def db(built_db: Path, scenario_dir: Path) -> Iterator[Path]:
     """A fresh copy of the built month for one scenario (scenarios run one at a time)."""
     copy = copy_db(built_db, scenario_dir / "nba.duckdb")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NBA_DUCKDB_PATH", str(copy))  # validate_window's dbt reads it
+        # validate_window's dbt reads it (conftest.duckdb_env: the path that shares the parse)
+        mp.setenv("NBA_DUCKDB_PATH", duckdb_env(copy)["NBA_DUCKDB_PATH"])
         yield copy
 
 
@@ -80,7 +81,7 @@ def _one(db: Path, sql: str) -> tuple:
 
 
 def _validate(db: Path, start: str | None = START, end: str | None = END) -> ValidationReport:
-    report = validate_window(start, end, "dev", db.parent / "validate")
+    report = validate_window(start, end, "dev", db.parent / "validate", parse_cache=parse_cache())
     assert report.error is None, report.render()
     return report
 
@@ -135,8 +136,9 @@ def test_missing_play_by_play_fails_zone_coverage_in_the_chunk_build(db: Path):
     build = run_dbt(
         ["build", "--select", "+player_game_summary", "--exclude-resource-type", "unit_test"],
         target="dev",
-        run_dir=db.parent / "validate",  # shares the partial parse
-        vars_json=window_vars(START, END),
+        run_dir=db.parent / "validate",
+        window=(START, END),
+        parse_cache=parse_cache(),
         env=duckdb_env(db),
     )
     assert not build.ok
@@ -167,7 +169,8 @@ def test_a_duplicated_player_game_fails_uniqueness(db: Path) -> None:
         ["test", "--select", "pgs_unique_game_player", "pgs_unique_date_player"],
         target="dev",
         run_dir=db.parent / "validate",
-        vars_json=window_vars("2022-01-03", "2022-01-09"),
+        window=("2022-01-03", "2022-01-09"),
+        parse_cache=parse_cache(),
         env=duckdb_env(db),
     )
     assert narrow.ok and narrow.run_results is not None, narrow.output[-2000:]

@@ -17,9 +17,9 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import RAW_MONTH, copy_db
+from conftest import RAW_MONTH, copy_db, duckdb_env, parse_cache
 
-from driver.dbt.invoke import DbtResult, run_dbt, window_vars
+from driver.dbt.invoke import DbtResult, other_vars, run_dbt
 
 MART = "nba_analytics.player_game_summary"
 AUDIT = "nba_audit.player_game_summary__audit"
@@ -38,8 +38,10 @@ def _build(
         ["build", "--select", "+player_game_summary", "--exclude-resource-type", "unit_test"],
         target="dev",
         run_dir=run_dir,
-        vars_json=window_vars(window[0], window[1], extra),
-        env={"NBA_DUCKDB_PATH": str(db)},
+        vars_json=other_vars(extra),
+        window=window,
+        parse_cache=parse_cache(),
+        env=duckdb_env(db),
     )
 
 
