@@ -324,7 +324,8 @@ class DbtSession:
     once: a chunk then costs its nodes, not dbt's start-up and parse.
 
     `run` has run_dbt's contract (same DbtResult, same run dir layout: target/ with
-    run_results.json and manifest.json, logs/dbt.log, dbt_output.log) and the same process
+    run_results.json, and manifest.json when the call failed, logs/dbt.log, dbt_output.log;
+    driver.dbt.worker says why) and the same process
     control: the worker runs in its own process group, which a cancel or a timeout ends
     (SIGTERM, then SIGKILL); a worker that died (killed, crashed) fails only the call it was
     running, and the next call starts a new one. Calls whose other vars, target or

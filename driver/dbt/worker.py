@@ -8,6 +8,9 @@ target. That saves dbt's start-up and parse (seconds) per chunk. Only documented
 are used: `dbtRunner().invoke(["parse", ...])` returns the Manifest and
 `dbtRunner(manifest=...)` reuses it (docs.getdbt.com, "Programmatic invocations"); every
 call gets a fresh deep copy of the parsed manifest, because dbt marks the nodes it compiles.
+Calls run with dbt's own artifact writing off and write run_results.json themselves, and
+manifest.json only when they fail (_build): serializing the 1.1 MB manifest cost every chunk
+0.05 s of CPU and 0.08-0.11 s of wall, for a file only a failure's report reads.
 
 Protocol: one JSON request per line on stdin, {"args": [...], "parse_args": [...],
 "parse_key": "...", "env": {...}, "output": "<file>"}; `args` is the dbt command line after
@@ -41,6 +44,31 @@ def _invoke(args: list[str], manifest: Any = None) -> tuple[int, Any]:
     return (EXIT_OK if res.success else EXIT_FAILED), res.result
 
 
+def _target_path(args: list[str]) -> str | None:
+    """The --target-path of a dbt command line (None without one)."""
+    for i, arg in enumerate(args[:-1]):
+        if arg == "--target-path":
+            return args[i + 1]
+    return None
+
+
+def _build(args: list[str], parsed: Any) -> int:
+    """A dbt call on a copy of the parsed manifest, with dbt's own artifact writing off
+    (--no-write-json: every call would serialize the whole manifest, plus the semantic
+    manifest and the graph summary): run_results.json is written here from the result, and
+    manifest.json only when the call failed (what a failure left for inspection is read from
+    it, driver.backfill.runner.kept_for_inspection)."""
+    manifest = parsed.deepcopy()
+    code, result = _invoke([*args, "--no-write-json"], manifest)
+    target = _target_path(args)
+    if target is not None:
+        if hasattr(result, "write"):
+            result.write(os.path.join(target, "run_results.json"))
+        if code != EXIT_OK:
+            manifest.write(os.path.join(target, "manifest.json"))
+    return code
+
+
 def serve(request: dict[str, Any], manifests: dict[str, Any]) -> int:
     """Run one request with fds 1/2 on its output file; returns its exit code."""
     sys.stdout.flush()
@@ -64,7 +92,7 @@ def serve(request: dict[str, Any], manifests: dict[str, Any]) -> int:
             # CTEs as injected): a second call on the same object would skip the injection
             # (BigQuery: "Not found: Table __dbt__cte__..."). Each call gets its own copy of
             # the parsed manifest (Manifest.deepcopy, which rebuilds its lookups; about 0.1 s).
-            return _invoke(request["args"], manifests[key].deepcopy())[0]
+            return _build(request["args"], manifests[key])
         except Exception:  # noqa: BLE001 - the reply must always come; the text says what
             traceback.print_exc()
             return EXIT_ERROR
