@@ -127,7 +127,8 @@ def duckdb_env(db: Path) -> dict[str, str]:
     directory at a time: a later duckdb_env call for a file in another directory re-points the
     slot, so use the returned environment before asking for another directory's."""
     base = _slot_base()
-    if base is None:  # outside a pytest session
+    if base is None or not Path(db).parent.is_dir():  # outside a session; a directory that
+        # the process is to create (the slot would make it seem to exist)
         return {**os.environ, "NBA_DUCKDB_PATH": str(db)}
     slot, fresh = base / "dbt_slot", base / "dbt_slot.new"
     fresh.unlink(missing_ok=True)
