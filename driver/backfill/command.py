@@ -199,7 +199,10 @@ def dry_run(plan: Plan) -> int:
     if plan.adapter not in SERIAL_ADAPTERS and chunks:
         from driver.warehouse.dry_run import estimate_bytes
 
-        found = estimate_bytes(plan.target, plan.selection, chunks, plan.workers, plan.dbt_command)
+        found = estimate_bytes(
+            plan.target, plan.selection, chunks, plan.workers, plan.dbt_command,
+            parse_cache=parse_cache(plan),  # read only: a dry run writes nothing
+        )  # fmt: skip
         estimates = {e.label: e for e in found}
     for c in chunks:
         e = estimates.get(c.label)

@@ -2,13 +2,16 @@
 
 For the estimate each chunk's selection is compiled (`dbt compile` with the chunk's window
 into a temporary target path) and every compiled table/incremental model is dry-run with
-google-cloud-bigquery (driver.warehouse.bigquery, imported only here). Chunks are estimated in
-parallel with the same worker count as the real run. Nothing is written outside the
-temporary directory.
+google-cloud-bigquery (driver.warehouse.bigquery, imported only here). The window reaches dbt
+in the environment, so one parse serves every chunk: the first chunk is compiled alone
+(starting from the run's kept parse when there is one, `parse_cache`), the others then in
+parallel from its parse, with the same worker count as the real run. Nothing is written
+outside the temporary directory (the kept parse is read, never updated).
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
@@ -46,14 +49,19 @@ def estimate_bytes(
     workers: int,
     dbt_command: Sequence[str],
     extra_vars: Mapping[str, object] | None = None,
+    parse_cache: Path | None = None,
 ) -> list[Estimate]:
-    """One Estimate per window, in order; a failure is reported per window."""
+    """One Estimate per window, in order; a failure is reported per window. `parse_cache`:
+    the directory of the run's kept dbt parse (driver.dbt.invoke.seed_parse), read only."""
     from driver.warehouse import bigquery  # lazy: google-cloud-bigquery is only needed here
 
     client = bigquery.client_for_target(target)
     cancel = threading.Event()
 
     with tempfile.TemporaryDirectory(prefix="nba-dry-run-") as tmp:
+        cache = Path(tmp) / "dbt_parse"  # the chunks' shared parse, a copy of the kept one
+        if parse_cache is not None and parse_cache.is_dir():
+            shutil.copytree(parse_cache, cache)
 
         def one(window: Window) -> Estimate:
             run_dir = Path(tmp) / f"chunk_{window.start}_{window.end}"
@@ -63,6 +71,7 @@ def estimate_bytes(
                 run_dir=run_dir,
                 vars_json=other_vars(extra_vars),
                 window=(window.start, window.end),
+                parse_cache=cache,
                 cancel=cancel,
                 dbt_command=dbt_command,
             )
@@ -75,5 +84,8 @@ def estimate_bytes(
             except Exception as exc:  # report it per chunk, keep estimating the others
                 return Estimate(window.label, error=f"{type(exc).__name__}: {exc}")
 
+        if not windows:
+            return []
+        first = one(windows[0])  # parses (or starts from the kept parse) and keeps its parse
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            return list(pool.map(one, windows))
+            return [first, *pool.map(one, windows[1:])]

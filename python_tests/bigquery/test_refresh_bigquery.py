@@ -32,6 +32,7 @@ from bigquery.test_bigquery_parity import (  # the parity test's comparator
     mart_key,
     mart_scales,
 )
+from conftest import share_parse_of
 
 from driver.project import PROJECT_DIR
 
@@ -55,6 +56,7 @@ PLANNED = re.compile(r"^  (\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2}) \(\d+ days?
 
 
 def driver(env: dict[str, str], log: Path, *args: str) -> str:
+    share_parse_of(args)
     proc = subprocess.run(
         [sys.executable, "-m", "driver", *args],
         cwd=PROJECT_DIR,
