@@ -403,8 +403,13 @@ def build_chunks(
             full_refresh=plan.state.full_refresh_pending,
             on_full_refresh_done=store.set_full_refresh_done,
             stop_after_lead_failure=runner.stop_reason,
-            # serial chunks that defer the input checks: checked and published by groups
-            run_group=runner.run_group if runner.session and defer_checks else None,
+            # serial chunks on a single-writer engine that defer the input checks: checked and
+            # published by groups
+            run_group=(
+                runner.run_group
+                if runner.session and defer_checks and plan.adapter in SERIAL_ADAPTERS
+                else None
+            ),
             groups=runner.groups,
         )
     finally:  # the session's dbt holds the warehouse: end it before the validation

@@ -77,16 +77,18 @@ DEFERRED_CHECKS = (
 )
 
 
-# Serial chunks that leave those checks to the validation at the end go by groups: each chunk
-# of a group writes its window into the audit relation (the models tagged wap_audit, with what
-# they need), then one dbt call runs the audit checks once over the group's window and
-# publishes it (the models tagged wap_publish and what depends on them): 31 checks and one
-# publish per group instead of per chunk. A group whose checks fail publishes nothing; its
-# chunks are then checked and published one by one, so exactly the chunks whose own checks
-# fail stay unpublished (their windows keep the published rows), as without groups. A group is
-# a run of consecutive chunks of at most GROUP_MAX_DAYS days; a chunk that fails to build ends
-# its group (the chunks before it publish). Audited chunks stay `running` in the state until
-# their group publishes: an interrupted group publishes nothing and resume redoes its chunks.
+# Serial chunks on a single-writer engine (DuckDB; driver.backfill.command decides) that leave
+# those checks to the validation at the end go by groups: each chunk of a group writes its
+# window into the audit relation (the models tagged wap_audit, with what they need), then one
+# dbt call runs the audit checks once over the group's window and publishes it (the models
+# tagged wap_publish and what depends on them): 31 checks and one publish per group instead
+# of per chunk. A group whose checks fail publishes nothing; its chunks are then checked and
+# published one by one, so exactly the chunks whose own checks fail stay unpublished (their
+# windows keep the published rows), as without groups. A group is a run of consecutive chunks
+# of at most GROUP_MAX_DAYS days; a chunk that fails to build ends its group (the chunks
+# before it publish). Audited chunks stay `running` in the state until their group publishes:
+# an interrupted group publishes nothing and resume redoes its chunks. Measured on the demo in
+# 32 month chunks: CPU 81.1 -> 56.1 s (docs/benchmark.md, "Groups").
 GROUP_MAX_DAYS = 366
 AUDIT_TAG, PUBLISH_TAG = "tag:wap_audit", "tag:wap_publish"
 ALL, AUDIT, PUBLISH = "all", "audit", "publish"  # which part of the build a dbt call runs
