@@ -7,7 +7,7 @@ built by the first chunk only.
 Serial chunks after the first go by groups (driver.backfill.runner.ChunkRunner.run_group): each
 chunk writes only the audit relation, one dbt call checks the group's window and publishes it;
 a group whose checks fail is checked chunk by chunk, so only the failing chunk stays
-unpublished.
+unpublished; an interrupted group publishes nothing and resume redoes it.
 
 Backfills of January (seed 7, conftest.month_db) in four chunks, without the unit tests.
 """
@@ -15,14 +15,16 @@ Backfills of January (seed 7, conftest.month_db) in four chunks, without the uni
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
 from conftest import RAW_MONTH, copy_db, duckdb_env
 
-from driver.backfill.state import FAILED, SUCCESS, read_state
+from driver.backfill.state import FAILED, PENDING, RUNNING, SUCCESS, read_state
 from driver.project import PROJECT_DIR
 
 STEP_SCHEMAS = ("nba_staging", "nba_intermediate")
@@ -148,3 +150,42 @@ def test_a_group_whose_checks_fail_publishes_every_chunk_but_the_failing_one(
     assert _mart(db, f"not ({third})") == [  # the others: published, as a clean build
         row for row in clean if not (CHUNKS[2][0] <= row[3].isoformat() <= CHUNKS[2][1])
     ]
+
+
+def test_an_interrupted_group_publishes_nothing_and_resume_redoes_it(
+    month_built_db: Path, tmp_path: Path
+) -> None:
+    """SIGTERM while the group's third chunk writes the audit relation: the group's chunks go
+    back to pending and their windows keep the published rows (processed_at included), the
+    first chunk stays done; the same command then builds the rest, equal to a clean build."""
+    db = copy_db(month_built_db, tmp_path / "nba.duckdb")
+    rest = f"game_date >= '{CHUNKS[1][0]}'"
+    before = _mart(db, rest, "*")
+    state_file = tmp_path / "bf" / "state.json"
+    args = [sys.executable, "-m", "driver", "backfill", "--start-date", RAW_MONTH[0],
+            "--end-date", RAW_MONTH[1], "--chunk-days", "8", "--skip-unit-tests",
+            "--state-file", str(state_file)]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=PROJECT_DIR, env=duckdb_env(db), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 600
+    while True:
+        state = read_state(state_file) if state_file.exists() else None
+        if state and state.chunks[1].status == RUNNING and state.chunks[2].pid:
+            break  # the second chunk audited, the third writing: the group not published
+        assert proc.poll() is None and time.monotonic() < deadline, "the group never started"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, (out + err)[-4000:]
+    state = read_state(state_file)
+    assert state is not None
+    assert [c.status for c in state.chunks] == [SUCCESS, PENDING, PENDING, PENDING]
+    assert _mart(db, rest, "*") == before  # nothing of the group published
+
+    resumed = _backfill(db, state_file)
+    assert resumed.returncode == 0, (resumed.stdout + resumed.stderr)[-6000:]
+    assert "resuming" in resumed.stdout
+    state = read_state(state_file)
+    assert state is not None and [c.status for c in state.chunks] == [SUCCESS] * 4
+    assert state.chunks[0].attempts == 1
+    assert _mart(db) == _mart(month_built_db)
