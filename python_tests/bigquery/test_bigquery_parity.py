@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import share_parse_of
 
 from driver.project import PROJECT_DIR, load_contract
 
@@ -161,6 +162,7 @@ def compare_tables(
 
 def _driver(args: list[str], env: Mapping[str, str], log: Path) -> float:
     """Run `python -m driver ...`, fail with its output when it fails; return seconds taken."""
+    share_parse_of(args)  # the runs' dbt processes share one parse per target
     t0 = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "driver", *args],

@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import generate_raw
+from conftest import generate_raw, share_parse_of
 
 from driver.backfill.state import RUNNING, SUCCESS, read_state
 from driver.project import PROJECT_DIR
@@ -76,12 +76,14 @@ def _empty(client: Any) -> None:
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    share_parse_of(args)
     return subprocess.run([sys.executable, "-m", "driver", *args], cwd=PROJECT_DIR, env=env,
                           capture_output=True, text=True, timeout=1800, check=False)  # fmt: skip
 
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     """The driver in its own process group (so the test can kill the group)."""
+    share_parse_of(args)
     return subprocess.Popen([sys.executable, "-m", "driver", *args], cwd=PROJECT_DIR, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             process_group=0)  # fmt: skip
