@@ -34,24 +34,26 @@ RAW_POSTSEASON = ("2022-04-04", "2022-04-30", 7)
 # A quarter for the multi-chunk backfill tests, seed 7.
 RAW_QUARTER = ("2022-01-01", "2022-03-31", 7)
 MARKERS_BY_DIR = {"integration": "slow", "bigquery": "bigquery"}
-# The longest test files (seconds of `make test-python` alone, 2 cores, load 4 to 7 from other
-# work; test_models includes the 30 s month_built_db build its worker made), run first: `make
-# test-python` hands whole files to two workers in collection order (--dist loadfile
-# --no-loadscope-reorder), and a long file started last would leave the other worker idle.
-# Other integration files follow, then the quick unit files fill the gaps at the end.
+# The longest test files (seconds of each file run alone, 2 cores, load 1-4 from other work,
+# chunks_inline and real_game at load 7; a file's figure includes the shared fixtures it was
+# first to ask for), run first: `make test-python` hands whole files to two workers in
+# collection order (--dist loadfile --no-loadscope-reorder), and a long file started last would
+# leave the other worker idle. Other integration files follow, then the quick unit files fill
+# the gaps at the end.
 LONGEST_FIRST = (
-    "integration/test_backfill_e2e.py",  # 278
-    "integration/test_bench_smoke.py",  # 269
-    "integration/test_models.py",  # 179
-    "integration/test_backfill_safety.py",  # 174
-    "integration/test_refresh.py",  # 163
-    "integration/test_ledger.py",  # 149
-    "integration/test_validation.py",  # 149
-    "integration/test_wap.py",  # 112
-    "integration/test_report.py",  # 105
-    "integration/test_real_game.py",  # 74
-    "integration/test_dbt_parse.py",  # 27
-    "integration/test_identity.py",  # 19
+    "integration/test_backfill_e2e.py",  # 140
+    "integration/test_bench_smoke.py",  # 90
+    "integration/test_chunks_inline.py",  # 87
+    "integration/test_refresh.py",  # 83
+    "integration/test_backfill_safety.py",  # 73
+    "integration/test_models.py",  # 65
+    "integration/test_ledger.py",  # 63
+    "integration/test_validation.py",  # 63
+    "integration/test_wap.py",  # 59
+    "integration/test_real_game.py",  # 50
+    "integration/test_report.py",  # 36
+    "integration/test_identity.py",  # 24
+    "integration/test_dbt_parse.py",  # 22
 )
 
 

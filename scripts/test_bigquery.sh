@@ -13,8 +13,8 @@ PY="${PY:-$ROOT/.venv/bin/python}"
 [[ -x "$PY" ]] || { echo "test_bigquery.sh: no $PY: run 'make venv' first" >&2; exit 2; }
 export DO_NOT_TRACK=1 DBT_SEND_ANONYMOUS_USAGE_STATS=false
 
-# Seconds on a clean clone (2 cores, quiet), chosen so that both groups take about as long:
-# lease 4 + load 27 + refresh 290, and parity 205 + safety 160.
+# Seconds of each group run alone (2 cores, load ~1.5-3): lease 4 + load 20 + refresh 146 = 170,
+# and parity 152 + safety 107 = 259 (moving safety over would give 277 | 152: no better).
 T=python_tests/bigquery
 TEST_GROUPS=(
     "$T/test_lease_bigquery.py $T/test_load_bigquery.py $T/test_refresh_bigquery.py"
