@@ -30,7 +30,6 @@ import argparse
 import datetime as dt
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -192,15 +191,24 @@ def read_view(target: str, adapter: str, window: tuple[dt.date, dt.date] | None)
     return [day_state(r) for r in rows]
 
 
-def create_view(target: str, dbt_command: list[str], dbt_args: list[str], why: str) -> None:
-    """`dbt run <dbt_args>` (the view, maybe its parents; never the mart); ViewFailed if it
-    fails."""
-    from driver.dbt.invoke import run_dbt
+def create_view(
+    target: str, dbt_command: list[str], dbt_args: list[str], why: str, state_dir: Path
+) -> None:
+    """`dbt run <dbt_args>` (the view, maybe its parents; never the mart) in
+    `<state_dir>/views_<target>`, from and keeping the state dir's dbt parse (the refresh's
+    own backfill then reuses it); ViewFailed if it fails."""
+    from driver.dbt.invoke import PARSE_CACHE_DIR, run_dbt
 
-    run_dir = Path(tempfile.mkdtemp(prefix="nba-refresh-"))
+    run_dir = state_dir / f"views_{target}"
     sys.stdout.write(f"{why}: dbt run {shlex.join(dbt_args)}\n")
     sys.stdout.flush()
-    result = run_dbt(["run", *dbt_args], target=target, run_dir=run_dir, dbt_command=dbt_command)
+    result = run_dbt(
+        ["run", *dbt_args],
+        target=target,
+        run_dir=run_dir,
+        dbt_command=dbt_command,
+        parse_cache=state_dir / PARSE_CACHE_DIR,
+    )
     if not result.ok:
         tail = "\n".join(result.output.splitlines()[-20:])
         raise ViewFailed(f"dbt run {shlex.join(dbt_args)} failed (in {run_dir}):\n{tail}")
@@ -291,10 +299,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_dbt_executable(parser)
 
 
+def state_dir(args: argparse.Namespace) -> Path:
+    """Where the refresh keeps its state files, the view's dbt run and dbt's parse."""
+    from driver.backfill.state import STATE_DIR
+
+    return Path(args.state_dir or STATE_DIR)
+
+
 def make_refresh_plan(args: argparse.Namespace, runs: list[Chunk], adapter: str) -> Plan:
     """A backfill Plan whose chunks are the runs to rebuild, with a state file of its own
     (written for the run report and `status`, never read back: the ledger is the truth)."""
-    from driver.backfill.state import STATE_DIR, BackfillState
+    from driver.backfill.state import BackfillState
 
     workers, notes = workers_for(adapter, args.workers)
     selection = check_selection(args)
@@ -314,7 +329,7 @@ def make_refresh_plan(args: argparse.Namespace, runs: list[Chunk], adapter: str)
         end=runs[-1].end,
         selection=selection,
         workers=workers,
-        state_file=(args.state_dir or STATE_DIR) / f"refresh_{args.target}_{args.run_id}.json",
+        state_file=state_dir(args) / f"refresh_{args.target}_{args.run_id}.json",
         state=state,
         resumed=False,
         to_run=list(range(len(runs))),
@@ -374,14 +389,14 @@ def read_or_create(
     except ViewMissing as missing:
         why = f"{SCHEMA}.{VIEW} not found on {args.target}"
         dbt_args = CREATE_VIEW if missing.ledger else CREATE_VIEW_AND_LEDGER
-        create_view(args.target, dbt_command, dbt_args, why)
+        create_view(args.target, dbt_command, dbt_args, why, state_dir(args))
         try:
             return read_view(args.target, adapter, window)
         except ViewMissing:
             raise ViewFailed(f"{SCHEMA}.{VIEW} still missing after dbt run") from None
     if not args.include_logic_changes:
         return rows
-    create_view(args.target, dbt_command, RECREATE_VIEW, "--include-logic-changes")
+    create_view(args.target, dbt_command, RECREATE_VIEW, "--include-logic-changes", state_dir(args))
     return read_view(args.target, adapter, window)
 
 

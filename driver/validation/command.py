@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,8 +31,9 @@ from driver.backfill.lease import (
     new_run_id,
     target_lease,
 )
+from driver.backfill.state import STATE_DIR
 from driver.dates import parse_window
-from driver.dbt.invoke import other_vars, run_dbt
+from driver.dbt.invoke import PARSE_CACHE_DIR, other_vars, run_dbt
 from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.project import adapter_type
 from driver.validation.report import SELECTION, ValidationReport, report_from_run
@@ -87,7 +87,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--run-dir",
         type=Path,
         default=None,
-        help="where dbt writes its target/ and logs/ (default: a new temporary directory)",
+        help="where dbt writes its target/ and logs/ (default: target/backfill/validate_<target>,"
+        " replaced by the next validation of that target)",
     )
     add_wait_argument(parser)
     options.add_vars(parser)
@@ -105,9 +106,15 @@ def run(args: argparse.Namespace) -> int:
     with guard.installed():
         try:
             with target_lease(args.target, adapter, new_run_id(), args.wait):
-                run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="nba-validate-"))
+                run_dir = args.run_dir or STATE_DIR / f"validate_{args.target}"
                 report = validate_window(
-                    args.start_date, args.end_date, args.target, run_dir, dbt_command, extra_vars
+                    args.start_date,
+                    args.end_date,
+                    args.target,
+                    run_dir,
+                    dbt_command,
+                    extra_vars,
+                    parse_cache=STATE_DIR / PARSE_CACHE_DIR,
                 )
         except LeaseHeld as exc:
             sys.stderr.write(f"error: {exc}\n")
