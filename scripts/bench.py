@@ -544,20 +544,14 @@ def _profile_top(profile: dict, limit: int = 8) -> list[dict[str, Any]]:
 
 
 def bench_floor(cfg: Config, built_db: Path) -> dict[str, Any]:
-    """The compiled full-range SELECT straight in DuckDB, plus a no-op dbt invocation."""
+    """The compiled full-range SELECT straight in DuckDB, plus a no-op dbt invocation. The
+    SELECT is the audit model's with the staging and intermediate steps inlined (var
+    inline_steps: ephemeral, so their SQL is in it): all of the build's computation, raw
+    tables to mart rows, in one statement."""
     db = fresh_db(built_db, cfg.out, "floor")
     run_dir = cfg.out / "floor" / "dbt"
     env = db_env(db)
-    vars_json = dbt_invoke.window_vars(str(cfg.start), str(cfg.end))
-    # The upstream views carry the window of the build that created them (the last chunk of
-    # the last variant): recreate them for the whole range first (not timed).
-    views_cmd = dbt_cmd(
-        ["run", "--select", SELECTION, "--exclude", COMPUTE_MODEL, MART_MODEL],
-        run_dir=run_dir,
-        vars_json=vars_json,
-        threads=cfg.threads,
-    )
-    require_ok(run_timed("floor: views for the whole range", views_cmd, run_dir / "views.log", env))
+    vars_json = dbt_invoke.window_vars(str(cfg.start), str(cfg.end), {"inline_steps": True})
     compile_cmd = dbt_cmd(
         ["compile", "--select", COMPUTE_MODEL],
         run_dir=run_dir,
