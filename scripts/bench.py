@@ -1052,26 +1052,49 @@ def plot_scale(scale: dict[str, Any], png: Path) -> None:
 
 
 def _per_chunk(state_file: Path) -> list[dict[str, Any]]:
-    """Per chunk: its wall in the driver, dbt's own elapsed, models and data tests summed."""
+    """Per chunk: its wall in the driver, dbt's own elapsed, models and data tests summed.
+    A chunk of a group (driver.backfill.runner.run_group) gets its share of the group's call
+    (the checks and the publish, in `group_<start>_<end>/` beside the chunks' dirs), as its
+    wall in the state file does."""
+    chunks = json.loads(state_file.read_text()).get("chunks", [])
+    groups: list[tuple[str, str, dict | None, int]] = []
+    parents = {Path(c["run_dir"]).parent for c in chunks if c.get("run_dir")}
+    for group_dir in sorted(d for parent in parents for d in parent.glob("group_*_*")):
+        start, end = group_dir.name.split("_")[1:3]
+        members = sum(start <= str(c.get("start")) and str(c.get("end")) <= end for c in chunks)
+        groups.append((start, end, run_results(group_dir), max(members, 1)))
     out = []
-    for c in json.loads(state_file.read_text()).get("chunks", []):
+    for c in chunks:
         run_dir = Path(c["run_dir"]) if c.get("run_dir") else None
-        results = run_results(run_dir) if run_dir else None
-        split = split_times(node_times(results))
-        out.append(
-            {
-                "chunk": f"{c.get('start')}..{c.get('end')}",
-                "wall_s": c.get("seconds"),
-                "dbt_elapsed_s": (results or {}).get("elapsed_time"),
-                "models_s": split["models_s"],
-                "data_tests_s": split["data_tests_s"],
-                "unit_tests_s": split["unit_tests_s"],
-                "nodes": len((results or {}).get("results", [])),
-                "data_tests": sum(
-                    r["unique_id"].startswith("test.") for r in (results or {}).get("results", [])
-                ),
-            }
-        )
+        calls = [(run_results(run_dir) if run_dir else None, 1)]
+        calls += [
+            (results, members)
+            for start, end, results, members in groups
+            if start <= str(c.get("start")) and str(c.get("end")) <= end
+        ]
+        entry: dict[str, Any] = {
+            "chunk": f"{c.get('start')}..{c.get('end')}",
+            "wall_s": c.get("seconds"),
+            "dbt_elapsed_s": None,
+            "models_s": 0.0,
+            "data_tests_s": 0.0,
+            "unit_tests_s": 0.0,
+            "nodes": 0,
+            "data_tests": 0,
+        }
+        for results, members in calls:
+            if results is None:
+                continue
+            split = split_times(node_times(results))
+            for key in ("models_s", "data_tests_s", "unit_tests_s"):
+                entry[key] = round(entry[key] + split[key] / members, 2)
+            elapsed = (results.get("elapsed_time") or 0.0) / members
+            entry["dbt_elapsed_s"] = round((entry["dbt_elapsed_s"] or 0.0) + elapsed, 2)
+            entry["nodes"] += len(results.get("results", []))
+            entry["data_tests"] += sum(
+                r["unique_id"].startswith("test.") for r in results.get("results", [])
+            )
+        out.append(entry)
     return out
 
 

@@ -6,6 +6,7 @@ python_tests/integration/test_bench_smoke.py."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -226,3 +227,28 @@ def test_late_keys_count_the_days_and_say_whether_the_old_correction_was_caught(
     lines = bench.late_lines({"details": {"late": late}})
     assert "rebuilt 3 days" in lines[1] and "differs from a full rebuild on 1 days" in lines[2]
     assert bench.late_lines({}) == []
+
+
+def test_per_chunk_shares_a_groups_checks_among_its_chunks(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+
+    def results(path: Path, elapsed: float, nodes: dict[str, float]) -> None:
+        (path / "target").mkdir(parents=True)
+        rows = [{"unique_id": uid, "execution_time": t} for uid, t in nodes.items()]
+        (path / "target" / "run_results.json").write_text(
+            json.dumps({"elapsed_time": elapsed, "results": rows})
+        )
+
+    chunks = []
+    for start, end in (("2022-01-01", "2022-01-31"), ("2022-02-01", "2022-02-28")):
+        run_dir = runs / f"chunk_{start}_{end}"
+        results(run_dir, 1.0, {"model.p.audit": 0.6})
+        chunks.append({"start": start, "end": end, "seconds": 2.0, "run_dir": str(run_dir)})
+    results(runs / "group_2022-01-01_2022-02-28", 2.0, {"test.p.a": 0.8, "model.p.mart": 0.2})
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"chunks": chunks}))
+    per = bench._per_chunk(state)
+    assert [c["data_tests_s"] for c in per] == [0.4, 0.4]
+    assert [c["models_s"] for c in per] == [0.7, 0.7]
+    assert [c["dbt_elapsed_s"] for c in per] == [2.0, 2.0]
+    assert [c["data_tests"] for c in per] == [1, 1]
