@@ -1051,6 +1051,11 @@ def plot_scale(scale: dict[str, Any], png: Path) -> None:
     plt.close(fig)
 
 
+def _within(chunk: dict[str, Any], start: str, end: str) -> bool:
+    """Whether a state file's chunk lies inside start..end (ISO dates compare as strings)."""
+    return start <= str(chunk.get("start")) and str(chunk.get("end")) <= end
+
+
 def _per_chunk(state_file: Path) -> list[dict[str, Any]]:
     """Per chunk: its wall in the driver, dbt's own elapsed, models and data tests summed.
     A chunk of a group (driver.backfill.runner.run_group) gets its share of the group's call
@@ -1061,16 +1066,14 @@ def _per_chunk(state_file: Path) -> list[dict[str, Any]]:
     parents = {Path(c["run_dir"]).parent for c in chunks if c.get("run_dir")}
     for group_dir in sorted(d for parent in parents for d in parent.glob("group_*_*")):
         start, end = group_dir.name.split("_")[1:3]
-        members = sum(start <= str(c.get("start")) and str(c.get("end")) <= end for c in chunks)
+        members = sum(_within(c, start, end) for c in chunks)
         groups.append((start, end, run_results(group_dir), max(members, 1)))
     out = []
     for c in chunks:
         run_dir = Path(c["run_dir"]) if c.get("run_dir") else None
         calls = [(run_results(run_dir) if run_dir else None, 1)]
         calls += [
-            (results, members)
-            for start, end, results, members in groups
-            if start <= str(c.get("start")) and str(c.get("end")) <= end
+            (results, members) for start, end, results, members in groups if _within(c, start, end)
         ]
         entry: dict[str, Any] = {
             "chunk": f"{c.get('start')}..{c.get('end')}",

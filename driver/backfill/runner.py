@@ -139,6 +139,24 @@ def kept_for_inspection(result: DbtResult, audited: bool = False) -> list[str]:
     return sorted(kept)
 
 
+def failure_text(result: DbtResult) -> str:
+    """What a failed dbt call says: its errors, after the signal that killed dbt if one did."""
+    error = dbt_results.error_text(result)
+    return f"dbt was killed by signal {result.killed_by}\n{error}" if result.killed_by else error
+
+
+def inspection_note(result: DbtResult, audited: bool = False) -> str:
+    """The line naming the relations a failed call left for inspection (kept_for_inspection),
+    or nothing."""
+    kept = kept_for_inspection(result, audited)
+    if not kept:
+        return ""
+    return (
+        f"\nleft for inspection: {', '.join(kept)} (built, but failed its tests; "
+        "what depends on it, the published table, was not changed)"
+    )
+
+
 def serial_session(workers: int, chunks: int, dbt_command: list[str]) -> DbtSession | None:
     """A DbtSession (one dbt process, the project parsed once) for a run whose chunks go one at
     a time, more than one of them, with the project's own dbt: each chunk then skips dbt's
@@ -271,17 +289,10 @@ class ChunkRunner:
                 if lead:
                     self.events.lead_built(index, run_dir)
                 return SUCCESS
-            error = dbt_results.error_text(result)
-            if result.killed_by:
-                error = f"dbt was killed by signal {result.killed_by}\n{error}"
+            error = failure_text(result)
             kind = classify([result.output, error])
             if not self.policy.should_retry(attempt, kind):
-                kept = kept_for_inspection(result)
-                if kept:
-                    error += (
-                        f"\nleft for inspection: {', '.join(kept)} (built, but failed its tests; "
-                        "what depends on it, the published table, was not changed)"
-                    )
+                error += inspection_note(result)
                 self._finish(index, FAILED, seconds, error=error, result=result)
                 return FAILED
             wait = self.policy.backoff(attempt)
@@ -395,9 +406,7 @@ class ChunkRunner:
                     share = round((chunks[i].seconds or 0.0) + seconds / len(indexes), 2)
                     self._finish(i, SUCCESS, share, result=result)
                 return {i: SUCCESS for i in indexes}
-            error = dbt_results.error_text(result)
-            if result.killed_by:
-                error = f"dbt was killed by signal {result.killed_by}\n{error}"
+            error = failure_text(result)
             kind = classify([result.output, error])
             if self.policy.should_retry(attempt, kind):
                 wait = self.policy.backoff(attempt)
@@ -412,12 +421,7 @@ class ChunkRunner:
                         break
                     statuses |= self._publish([i])
                 return statuses
-            kept = kept_for_inspection(result, audited=True)
-            if kept:
-                error += (
-                    f"\nleft for inspection: {', '.join(kept)} (built, but failed its tests; "
-                    "what depends on it, the published table, was not changed)"
-                )
+            error += inspection_note(result, audited=True)
             for i in indexes:
                 self.results[i] = result
                 self._finish(i, FAILED, round(seconds, 2), error=f"checks of {label}: {error}")
