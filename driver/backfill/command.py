@@ -58,6 +58,7 @@ from driver.backfill.plan import (
     SERIAL_ADAPTERS,
     Plan,
     UnitTests,
+    budget_days,
     make_plan,
     print_plan,
     retry_command,
@@ -67,6 +68,7 @@ from driver.backfill.report import write_report
 from driver.backfill.retry import RetryPolicy
 from driver.backfill.runner import (
     CHUNK_VARS,
+    GROUP_MAX_DAYS,
     STEP_VARS,
     ChunkEvents,
     ChunkRunner,
@@ -392,6 +394,8 @@ def build_chunks(
         defer_checks=defer_checks,
         inline_steps=inlines_steps(plan, defer_checks),
         fail_fast=args.fail_fast,
+        # a group is built as one chunk of its window: no longer than the memory budget allows
+        group_max_days=min(GROUP_MAX_DAYS, budget_days(args)),
     )
     try:
         stopped_by = run_chunks(

@@ -131,6 +131,12 @@ def _memory_budget(args: argparse.Namespace) -> tuple[float, str]:
     return 0.8 * total, "DuckDB's default memory_limit (80% of RAM)"
 
 
+def budget_days(args: argparse.Namespace) -> int:
+    """The most days one chunk's window may hold within the serial engine's memory budget
+    (MB_PER_DAY); also the most days a group of serial chunks builds at once (runner)."""
+    return max(1, int(_memory_budget(args)[0] / MB_PER_DAY))
+
+
 def choose_chunking(
     args: argparse.Namespace, adapter: str, start: dt.date, end: dt.date
 ) -> tuple[Chunking, str]:

@@ -78,20 +78,24 @@ DEFERRED_CHECKS = (
 
 
 # Serial chunks on a single-writer engine (DuckDB; driver.backfill.command decides) that leave
-# those checks to the validation at the end go by groups: each chunk of a group writes its
-# window into the audit relation (the models tagged wap_audit, with what they need), then one
-# dbt call runs the audit checks once over the group's window and publishes it (the models
-# tagged wap_publish and what depends on them): 31 checks and one publish per group instead
-# of per chunk. A group whose checks fail publishes nothing; its chunks are then checked and
-# published one by one, so exactly the chunks whose own checks fail stay unpublished (their
-# windows keep the published rows), as without groups. A group is a run of consecutive chunks
-# of at most GROUP_MAX_DAYS days; a chunk that fails to build ends its group (the chunks
-# before it publish). Audited chunks stay `running` in the state until their group publishes:
-# an interrupted group publishes nothing and resume redoes its chunks. Measured on the demo in
-# 32 month chunks: CPU 81.1 -> 56.1 s (docs/benchmark.md, "Groups").
+# those checks to the validation at the end go by groups: a group of consecutive chunks is
+# built in ONE dbt call over the group's window, as one chunk of that window would be (the
+# audit relation in one statement, its 31 checks once, the publish once): one call, one
+# compile and one audit query per group instead of per chunk. A group is at most
+# GROUP_MAX_DAYS days and at most what the run's memory budget allows one chunk
+# (driver.backfill.plan.budget_days; the command passes the smaller), so a group's query
+# stays within the memory a chunk may use. A chunk remains the unit of state, retry and
+# publish: its chunks are `running` until the group's call ends, then all success; a call
+# that fails for good (after retries) is redone chunk by chunk, so exactly the chunks that
+# fail on their own stay unpublished (their windows keep the published rows), as without
+# groups: when the call wrote the audit relation (a check failed), each chunk's checks and
+# publish over it (_publish), else each chunk's own build. An interrupted group publishes
+# nothing and resume redoes its chunks; a killed or timed-out call fails the group's chunks
+# (a call gets one --chunk-timeout per chunk). Measured on the demo in 32 month chunks
+# (docs/benchmark.md, "Groups").
 GROUP_MAX_DAYS = 366
 AUDIT_TAG, PUBLISH_TAG = "tag:wap_audit", "tag:wap_publish"
-ALL, AUDIT, PUBLISH = "all", "audit", "publish"  # which part of the build a dbt call runs
+ALL, PUBLISH = "all", "publish"  # which part of the build a dbt call runs
 
 
 def plan_groups(chunks: Sequence[ChunkState], indexes: list[int], max_days: int) -> list[list[int]]:
@@ -137,6 +141,19 @@ def kept_for_inspection(result: DbtResult, audited: bool = False) -> list[str]:
             if node.get("resource_type") == "model" and built:
                 kept.add(f"{node.get('schema')}.{node.get('alias') or node.get('name')}")
     return sorted(kept)
+
+
+def audit_written(result: DbtResult) -> bool:
+    """Whether a failed call wrote the audit relation: every model tagged wap_audit (read
+    from the manifest a failed call leaves) built, so what failed came after it (its checks,
+    the publish)."""
+    nodes = dbt_results.manifest_nodes(result.run_dir)
+    statuses = {
+        str(r.get("unique_id")): str(r.get("status", "")).lower()
+        for r in (result.run_results or {}).get("results", [])
+    }
+    audit = [uid for uid, node in nodes.items() if AUDIT_TAG[4:] in (node.get("tags") or [])]
+    return bool(audit) and all(statuses.get(uid) == "success" for uid in audit)
 
 
 def failure_text(result: DbtResult) -> str:
@@ -210,9 +227,8 @@ class ChunkRunner:
     def build_args(self, full_refresh: bool, unit_tests: bool, part: str = ALL) -> list[str]:
         """`dbt build` of the selection. Unit tests check model logic on fixtures, not on the
         window, so only lead chunks (see driver.scheduler) run them: in effect once. `part`:
-        ALL, or a grouped chunk's AUDIT (the selection without the audit checks and the
-        publish) or its group's PUBLISH (the audit checks and the publish, within the
-        selection)."""
+        ALL, or PUBLISH (the audit checks and the publish, within the selection: a chunk of a
+        group whose build failed, checked alone over the audit relation the group wrote)."""
         select = self.selection
         if part == PUBLISH:
             select = [
@@ -225,8 +241,6 @@ class ChunkRunner:
         exclude = [*(DEFERRED_CHECKS if self.defer_checks else ())]
         if self.window_independent_built:
             exclude.append(WINDOW_INDEPENDENT)
-        if part == AUDIT:
-            exclude += [f"{PUBLISH_TAG}+", f"{AUDIT_TAG}+,resource_type:test"]
         if exclude:
             args += ["--exclude", *exclude]
         if self.defer_checks:
@@ -256,11 +270,8 @@ class ChunkRunner:
         """A build that ran the unit tests succeeded."""
         return any(r.ok and dbt_results.nodes(r, "unit_test") for r in self.results.values())
 
-    def run(
-        self, index: int, *, full_refresh: bool = False, lead: bool = False, part: str = ALL
-    ) -> ChunkStatus:
-        """Run chunk `index` to a final status for this run: success, failed or pending; with
-        part=AUDIT (run_group) `running` instead of success: audited, not yet published."""
+    def run(self, index: int, *, full_refresh: bool = False, lead: bool = False) -> ChunkStatus:
+        """Run chunk `index` to a final status for this run: success, failed or pending."""
         chunk = self.store.state.chunks[index]
         unit_tests = lead and self.unit_tests
         run_dir = self.runs_dir / f"chunk_{chunk.start}_{chunk.end}"
@@ -273,16 +284,12 @@ class ChunkRunner:
                 c.run_dir, c.run_id = str(run_dir), self.run_id
             self.events.started(index)
             began = time.monotonic()
-            result = self._dbt(index, run_dir, full_refresh, unit_tests, lead, part)
+            result = self._dbt(index, run_dir, full_refresh, unit_tests, lead)
             seconds = round(time.monotonic() - began, 2)
             self.results[index] = result
             if result.cancelled:
                 self._finish(index, PENDING, seconds, error="interrupted; resume redoes it")
                 return PENDING
-            if result.ok and part == AUDIT:
-                with self.store.update(index) as c:  # the worker's pid stays: it is running
-                    c.seconds = seconds
-                return RUNNING
             if result.ok:
                 self.window_independent_built = True
                 self._finish(index, SUCCESS, seconds, result=result)
@@ -311,11 +318,10 @@ class ChunkRunner:
         full_refresh: bool,
         unit_tests: bool,
         lead: bool,
-        part: str = ALL,
     ) -> DbtResult:
         """Chunk `index`'s `dbt build`: in the session when there is one, else its own dbt."""
         chunk = self.store.state.chunks[index]
-        args = self.build_args(full_refresh, unit_tests, part)
+        args = self.build_args(full_refresh, unit_tests)
         return self._call(args, run_dir, (chunk.start, chunk.end), lead, [index])
 
     def _call(
@@ -325,8 +331,10 @@ class ChunkRunner:
         window: tuple[str, str],
         lead: bool,
         indexes: list[int],
+        timeouts: int = 1,
     ) -> DbtResult:
-        """One dbt call for `window`; its pid is recorded on the chunks `indexes`."""
+        """One dbt call for `window`; its pid is recorded on the chunks `indexes`. `timeouts`:
+        how many chunks' --chunk-timeout it gets (a group's build: one per chunk)."""
         run: Callable[..., DbtResult] = (
             self.session.run
             if self.session is not None
@@ -340,7 +348,7 @@ class ChunkRunner:
             window=window,
             parse_cache=self.parse_cache,
             env={RUN_ID_ENV: self.run_id},
-            timeout=self.timeout,
+            timeout=None if self.timeout is None else self.timeout * timeouts,
             cancel=self.cancel,
             on_start=lambda pid: self._set_pid(indexes, pid),
         )
@@ -350,36 +358,78 @@ class ChunkRunner:
         return plan_groups(self.store.state.chunks, indexes, self.group_max_days)
 
     def run_group(self, indexes: list[int]) -> list[ChunkStatus]:
-        """Build consecutive chunks `indexes` into the audit relation one by one, then check
-        and publish them in one dbt call (_publish). A chunk that fails ends the group there:
-        the chunks audited before it publish, the ones after it start a new group (with
-        fail_fast none starts). Returns the statuses of the chunks it started, in order
-        (pending: interrupted, nothing of it published)."""
-        statuses: dict[int, ChunkStatus] = {}
-        audited: list[int] = []
+        """Build consecutive chunks `indexes` in one dbt call over their window (the audit
+        relation, its checks, the publish). When that call fails for good, the chunks go one
+        at a time: when the audit relation was written (a check failed), each chunk's checks
+        and publish (_publish); else each chunk's own build (run). Returns the statuses of
+        the chunks it started, in order (pending: interrupted, nothing of it published)."""
+        chunks = self.store.state.chunks
+        window = (chunks[indexes[0]].start, chunks[indexes[-1]].end)
+        label = f"{window[0]}..{window[1]}"
+        run_dir = self.runs_dir / f"group_{window[0]}_{window[1]}"
+        args = self.build_args(False, False)
+        attempt = 0
+        while True:
+            attempt += 1
+            for index in indexes:
+                with self.store.update(index) as c:
+                    c.status, c.attempts, c.started_at = RUNNING, c.attempts + 1, now_iso()
+                    c.finished_at = c.error = c.pid = c.pid_started = None
+                    c.run_dir, c.run_id = str(run_dir), self.run_id
+                self.events.started(index)
+            began = time.monotonic()
+            result = self._call(args, run_dir, window, False, indexes, len(indexes))
+            share = round((time.monotonic() - began) / len(indexes), 2)
+            for index in indexes:
+                self.results[index] = result
+            if result.cancelled:
+                for index in indexes:
+                    self._finish(index, PENDING, share, error="interrupted; resume redoes it")
+                return [PENDING] * len(indexes)
+            if result.ok:
+                self.window_independent_built = True
+                for index in indexes:
+                    self._finish(index, SUCCESS, share, result=result)
+                return [SUCCESS] * len(indexes)
+            error = failure_text(result)
+            kind = classify([result.output, error])
+            if not self.policy.should_retry(attempt, kind):
+                break
+            wait = self.policy.backoff(attempt)
+            note = f"transient failure (attempt {attempt}/{self.policy.max_attempts}), "
+            for index in indexes:
+                self._finish(index, FAILED, share, error=f"{note}retrying in {wait:.1f} s\n{error}")
+            self.events.retrying(indexes[0], attempt, wait, f"group {label}: {error}")
+            if self.cancel.wait(wait):
+                for index in indexes:
+                    with self.store.update(index) as c:
+                        c.status = PENDING
+                return [PENDING] * len(indexes)
+        if result.killed_by or result.timed_out:  # not the data: the chunks fail together
+            error += inspection_note(result)
+            for index in indexes:
+                self._finish(index, FAILED, share, error=f"group {label}: {error}")
+            return [FAILED] * len(indexes)
         for index in indexes:
+            with self.store.update(index) as c:
+                c.seconds = share
+        audited = audit_written(result)
+        statuses: dict[int, ChunkStatus] = {}
+        for index in indexes:  # chunk by chunk: exactly the failing ones stay unpublished
             if self.cancel.is_set():
                 break
-            status = self.run(index, part=AUDIT)
-            if status == RUNNING:
-                audited.append(index)
+            if audited:  # the group's window is in the audit relation: each chunk's checks
+                statuses |= self._publish([index])
                 continue
-            statuses[index] = status
-            if status == PENDING:
+            statuses[index] = self.run(index)  # each chunk's own build
+            if statuses[index] == PENDING or (self.fail_fast and statuses[index] == FAILED):
                 break
-            if audited:  # failed: the chunks audited before it publish now
-                statuses |= self._publish(audited)
-                audited = []
-            if self.fail_fast:
-                break
-        if audited and not self.cancel.is_set():
-            statuses |= self._publish(audited)
-        for index in audited:
-            if statuses.get(index, PENDING) == PENDING:  # interrupted: nothing was published
+        for index in indexes:
+            if index not in statuses:  # not reached: nothing of it was published
+                interrupted = self.cancel.is_set()
                 with self.store.update(index) as c:
                     c.status, c.pid, c.pid_started = PENDING, None, None
-                    c.error = "interrupted; resume redoes it"
-                statuses[index] = PENDING
+                    c.error = "interrupted; resume redoes it" if interrupted else None
         return [statuses[i] for i in indexes if i in statuses]
 
     def _publish(self, indexes: list[int]) -> dict[int, ChunkStatus]:

@@ -6,8 +6,9 @@ are the "lead" ones (run_one is told so: the driver runs the dbt unit tests in a
 build). After a lead chunk fails, `stop_after_lead_failure` may give a reason to launch no
 further chunk (its unit tests failed: every chunk would fail the same way). Then up to
 `workers` run at once, or, with one worker and a `run_group`, the rest goes by groups: `groups`
-cuts the queue into runs of chunks that run_group builds one after another and publishes
-together (driver.backfill.runner.ChunkRunner.run_group; a group of one goes to run_one). A set
+cuts the queue into runs of consecutive chunks that run_group builds and publishes together
+(driver.backfill.runner.ChunkRunner.run_group: one dbt call over the group's window; a group
+of one goes to run_one). A set
 cancel event stops launching new chunks (running ones are ended by run_dbt); fail_fast stops
 launching after the first failure.
 """

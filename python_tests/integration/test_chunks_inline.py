@@ -4,10 +4,10 @@ them per chunk (the first chunk writes them, so that they exist), and its valida
 those steps over the whole window, not a chunk's rows; the models tagged window_independent are
 built by the first chunk only.
 
-Serial chunks after the first go by groups (driver.backfill.runner.ChunkRunner.run_group): each
-chunk writes only the audit relation, one dbt call checks the group's window and publishes it;
-a group whose checks fail is checked chunk by chunk, so only the failing chunk stays
-unpublished; an interrupted group publishes nothing and resume redoes it.
+Serial chunks after the first go by groups (driver.backfill.runner.ChunkRunner.run_group): one
+dbt call builds the group's window (the audit relation, its checks, the publish); a group whose
+checks fail is checked chunk by chunk, so only the failing chunk stays unpublished; an
+interrupted group publishes nothing and resume redoes it.
 
 Backfills of January (seed 7, conftest.month_db) in four chunks, without the unit tests.
 """
@@ -75,23 +75,21 @@ def test_short_chunks_inline_the_steps_publish_by_group_and_validate_the_whole_w
     assert last is not None and str(last[0]) <= CHUNKS[0][1]
 
     runs = next((state_file.parent / "runs").iterdir())
-    chunk_dirs = sorted(runs.glob("chunk_*"))
-    assert [d.name for d in chunk_dirs] == [f"chunk_{a}_{b}" for a, b in CHUNKS]
-    built = [  # the nodes each chunk's build ran (not the on-run-end hooks)
-        {r["unique_id"] for r in _run_results(d) if not r["unique_id"].startswith("operation.")}
-        for d in chunk_dirs
-    ]
+    # the first chunk alone, the other three in one call over their window
+    assert sorted(d.name for d in runs.glob("chunk_*")) == [f"chunk_{a}_{b}" for a, b in CHUNKS[:1]]
+    assert sorted(d.name for d in runs.glob("group_*")) == [GROUP]
+    first = {r["unique_id"] for r in _run_results(runs / f"chunk_{CHUNKS[0][0]}_{CHUNKS[0][1]}")}
     staleness = "model.nba_analytics.build_staleness"
-    assert staleness in built[0] and MART_NODE in built[0]  # the first chunk: a whole build
-    # the grouped chunks wrote the audit relation only: no check, no publish, no ledger
-    assert built[1:] == [{AUDIT_NODE}] * 3
-    # their group checked the audit relation over its window once and published it
+    assert staleness in first and MART_NODE in first  # the first chunk: a whole build
+    # the group's call wrote the audit relation over its window once, checked it once and
+    # published it (the window-independent models: built by the first chunk only)
     group = {r["unique_id"]: r["status"] for r in _run_results(runs / GROUP)}
     checks = [uid for uid in group if uid.startswith("test.")]
     assert len(checks) >= 20 and all(group[uid] in ("pass", "warn") for uid in checks)
-    assert group[MART_NODE] == "success" and AUDIT_NODE not in group and staleness not in group
+    assert group[AUDIT_NODE] == group[MART_NODE] == "success" and staleness not in group
     state = read_state(state_file)
     assert state is not None and [c.status for c in state.chunks] == [SUCCESS] * 4
+    assert {c.run_dir for c in state.chunks[1:]} == {str(runs / GROUP)}
     assert _mart(db) == _mart(month_built_db)  # row for row a build of the month in one pass
 
     # the validation ran the steps' checks, each computing its step from the raw tables of the
@@ -155,9 +153,9 @@ def test_a_group_whose_checks_fail_publishes_every_chunk_but_the_failing_one(
 def test_an_interrupted_group_publishes_nothing_and_resume_redoes_it(
     month_built_db: Path, tmp_path: Path
 ) -> None:
-    """SIGTERM while the group's third chunk writes the audit relation: the group's chunks go
-    back to pending and their windows keep the published rows (processed_at included), the
-    first chunk stays done; the same command then builds the rest, equal to a clean build."""
+    """SIGTERM while the group's call runs: the group's chunks go back to pending and their
+    windows keep the published rows (processed_at included), the first chunk stays done; the
+    same command then builds the rest, equal to a clean build."""
     db = copy_db(month_built_db, tmp_path / "nba.duckdb")
     rest = f"game_date >= '{CHUNKS[1][0]}'"
     before = _mart(db, rest, "*")
@@ -168,10 +166,16 @@ def test_an_interrupted_group_publishes_nothing_and_resume_redoes_it(
     proc = subprocess.Popen(args, cwd=PROJECT_DIR, env=duckdb_env(db), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + 600
-    while True:
+    began = f"Began running node {AUDIT_NODE}"
+    while True:  # the group's call writes the audit relation: nothing published yet
         state = read_state(state_file) if state_file.exists() else None
-        if state and state.chunks[1].status == RUNNING and state.chunks[2].pid:
-            break  # the second chunk audited, the third writing: the group not published
+        logs = list(state_file.parent.glob(f"runs/*/{GROUP}/logs/dbt.log"))
+        if (
+            state
+            and all(c.status == RUNNING and c.pid for c in state.chunks[1:])
+            and any(began in log.read_text(errors="replace") for log in logs)
+        ):
+            break
         assert proc.poll() is None and time.monotonic() < deadline, "the group never started"
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)

@@ -1,15 +1,32 @@
 """Groups of serial chunks (driver.backfill.runner.plan_groups, driver.backfill.scheduler): which
-chunks share a group, and how the scheduler runs groups after the lead chunk. No dbt: the
-builds are recorded calls (the real group build is tested in
+chunks share a group, how the scheduler runs groups after the lead chunk, and how a group's
+one call and its chunk-by-chunk fallback set each chunk's state (ChunkRunner.run_group). No
+dbt: the builds are recorded calls with scripted results (the real group build is tested in
 python_tests/integration/test_chunks_inline.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
 import threading
+from pathlib import Path
+from typing import Any
 
+from driver.backfill.chunks import Chunking, plan_chunks
+from driver.backfill.retry import RetryPolicy
 from driver.backfill.runner import ChunkRunner, plan_groups
 from driver.backfill.scheduler import StopReason, run_chunks
-from driver.backfill.state import FAILED, PENDING, SUCCESS, ChunkState, ChunkStatus
+from driver.backfill.state import (
+    FAILED,
+    PENDING,
+    SUCCESS,
+    BackfillState,
+    ChunkState,
+    ChunkStatus,
+    StateStore,
+)
+from driver.dbt.invoke import DbtResult
 
 
 def _chunks(*windows: tuple[str, str]) -> list[ChunkState]:
@@ -32,16 +49,117 @@ def test_groups_are_consecutive_chunks_within_the_day_limit() -> None:
     assert plan_groups(MONTHS, [0, 1, 3, 4], 366) == [[0, 1], [3, 4]]
 
 
-def test_the_audit_part_leaves_out_the_checks_and_the_publish_the_group_part_selects_them() -> None:
+def test_the_publish_part_selects_the_audit_checks_and_the_publish() -> None:
     runner = ChunkRunner.__new__(ChunkRunner)
     runner.selection, runner.defer_checks, runner.window_independent_built = ["+m"], True, True
-    audit = runner.build_args(False, False, "audit")
-    assert audit[:3] == ["build", "--select", "+m"]
-    assert "tag:wap_publish+" in audit and "tag:wap_audit+,resource_type:test" in audit
+    whole = runner.build_args(False, False)
+    assert whole[:3] == ["build", "--select", "+m"] and "tag:wap_publish+" not in whole
     publish = runner.build_args(False, False, "publish")
     select = publish[publish.index("--select") + 1 : publish.index("--exclude-resource-type")]
     assert select == ["tag:wap_audit+,resource_type:test,+m", "tag:wap_publish+,+m"]
     assert "tag:wap_publish+" not in publish
+
+
+AUDIT_UID, CHECK_UID, MART_UID = "model.p.audit", "test.p.points_range", "model.p.mart"
+
+
+class FakeSession:
+    """DbtSession.run's signature: records each call (its first --select and its window) and
+    answers with the next scripted (returncode, {unique_id: status}) or cancels."""
+
+    def __init__(self, answers: list[tuple[int, dict[str, str]] | str]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, tuple[str, str]]] = []
+
+    def run(self, args: list[str], **kw: Any) -> DbtResult:
+        self.calls.append((args[args.index("--select") + 1], kw["window"]))
+        kw["on_start"](os.getpid())
+        answer = self.answers.pop(0)
+        run_dir: Path = kw["run_dir"]
+        if answer == "cancel":
+            return DbtResult(-15, "", cancelled=True, run_dir=run_dir)
+        code, statuses = answer
+        results = {"results": [{"unique_id": u, "status": s} for u, s in statuses.items()]}
+        if code:  # a failed call leaves its manifest (driver.dbt.worker)
+            (run_dir / "target").mkdir(parents=True, exist_ok=True)
+            nodes = {AUDIT_UID: {"resource_type": "model", "tags": ["wap_audit"],
+                                 "schema": "nba_audit", "name": "audit"},
+                     CHECK_UID: {"resource_type": "test", "attached_node": AUDIT_UID}}  # fmt: skip
+            (run_dir / "target" / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+        return DbtResult(code, "", results, run_dir=run_dir)
+
+    def close(self) -> None:
+        pass
+
+
+def _runner(tmp_path: Path, session: FakeSession, fail_fast: bool = False) -> ChunkRunner:
+    state = BackfillState.new(
+        target="dev", start=dt.date(2022, 1, 1), end=dt.date(2022, 5, 31), selection=["+m"],
+        chunking="month", chunks=plan_chunks(dt.date(2022, 1, 1), dt.date(2022, 5, 31),
+                                             Chunking(unit="month")),
+    )  # fmt: skip
+    return ChunkRunner(
+        target="dev", selection=["+m"], store=StateStore(tmp_path / "state.json", state),
+        runs_dir=tmp_path / "runs", cancel=threading.Event(), session=session,  # type: ignore[arg-type]
+        policy=RetryPolicy(max_attempts=1), defer_checks=True, fail_fast=fail_fast,
+    )  # fmt: skip
+
+
+GROUP_OK = {AUDIT_UID: "success", CHECK_UID: "pass", MART_UID: "success"}
+CHECK_FAILS = {AUDIT_UID: "success", CHECK_UID: "fail", MART_UID: "skipped"}
+BUILD_FAILS = {AUDIT_UID: "error", CHECK_UID: "skipped", MART_UID: "skipped"}
+
+
+def test_a_group_is_built_in_one_call_over_its_window(tmp_path: Path) -> None:
+    session = FakeSession([(0, GROUP_OK)])
+    runner = _runner(tmp_path, session)
+    assert runner.run_group([1, 2, 3]) == [SUCCESS] * 3
+    assert session.calls == [("+m", ("2022-02-01", "2022-04-30"))]
+    chunks = runner.store.state.chunks
+    assert [c.status for c in chunks] == [PENDING, SUCCESS, SUCCESS, SUCCESS, PENDING]
+    assert all(c.run_dir and c.run_dir.endswith("group_2022-02-01_2022-04-30") for c in chunks[1:4])
+    assert all(c.attempts == 1 and c.pid is None and c.seconds is not None for c in chunks[1:4])
+
+
+def test_a_group_whose_checks_fail_checks_and_publishes_each_chunk_alone(tmp_path: Path) -> None:
+    """The group wrote the audit relation: each chunk's checks and publish over it, no rebuild;
+    the chunk whose own checks fail stays unpublished."""
+    session = FakeSession([(1, CHECK_FAILS), (0, GROUP_OK), (1, CHECK_FAILS), (0, GROUP_OK)])
+    runner = _runner(tmp_path, session)
+    assert runner.run_group([1, 2, 3]) == [SUCCESS, FAILED, SUCCESS]
+    publish = "tag:wap_audit+,resource_type:test,+m"
+    assert session.calls[1:] == [(publish, ("2022-02-01", "2022-02-28")),
+                                 (publish, ("2022-03-01", "2022-03-31")),
+                                 (publish, ("2022-04-01", "2022-04-30"))]  # fmt: skip
+    error = runner.store.state.chunks[2].error or ""
+    assert CHECK_UID in error and "left for inspection: nba_audit.audit" in error
+
+
+def test_a_group_whose_build_fails_builds_each_chunk_alone(tmp_path: Path) -> None:
+    """The audit relation did not build: each chunk's own whole build; with fail_fast the
+    chunks after a failed one are not started and go back to pending."""
+    session = FakeSession([(1, BUILD_FAILS), (0, GROUP_OK), (1, BUILD_FAILS), (0, GROUP_OK)])
+    runner = _runner(tmp_path, session)
+    assert runner.run_group([1, 2, 3]) == [SUCCESS, FAILED, SUCCESS]
+    assert session.calls[1:] == [("+m", ("2022-02-01", "2022-02-28")),
+                                 ("+m", ("2022-03-01", "2022-03-31")),
+                                 ("+m", ("2022-04-01", "2022-04-30"))]  # fmt: skip
+    assert runner.store.state.chunks[2].run_dir.endswith("chunk_2022-03-01_2022-03-31")  # type: ignore[union-attr]
+
+    session = FakeSession([(1, BUILD_FAILS), (1, BUILD_FAILS)])
+    runner = _runner(tmp_path / "ff", session, fail_fast=True)
+    assert runner.run_group([1, 2, 3]) == [FAILED]
+    assert [c.status for c in runner.store.state.chunks[1:4]] == [FAILED, PENDING, PENDING]
+    assert runner.store.state.chunks[2].error is None
+
+
+def test_an_interrupted_group_call_leaves_its_chunks_pending(tmp_path: Path) -> None:
+    session = FakeSession(["cancel"])
+    runner = _runner(tmp_path, session)
+    assert runner.run_group([1, 2]) == [PENDING, PENDING]
+    chunks = runner.store.state.chunks
+    assert [c.status for c in chunks[1:3]] == [PENDING, PENDING]
+    assert all("interrupted" in (c.error or "") and c.pid is None for c in chunks[1:3])
 
 
 class Recorder:
