@@ -68,7 +68,7 @@ from driver.backfill.report import write_report
 from driver.backfill.retry import RetryPolicy
 from driver.backfill.runner import (
     CHUNK_VARS,
-    GROUP_MAX_DAYS,
+    RUN_ID_ENV,
     STEP_VARS,
     ChunkEvents,
     ChunkRunner,
@@ -85,7 +85,7 @@ from driver.backfill.state import (
     StateStore,
     now_iso,
 )
-from driver.dbt.invoke import PARSE_CACHE_DIR, DbtResult
+from driver.dbt.invoke import PARSE_CACHE_DIR, DbtResult, DbtSession
 from driver.dbt.results import shared_relations
 from driver.dbt.unit_tests import UnitTestRecord
 from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
@@ -362,8 +362,10 @@ def build_chunks(
     cancel: threading.Event,
     view: prog.ProgressView,
     unit_tests: bool,
+    session: DbtSession | None = None,
 ) -> ChunksOutcome:
-    """Run the plan's chunks (lead chunk first, then in parallel where allowed)."""
+    """Run the plan's chunks (lead chunk first, then in parallel where allowed); `session`:
+    the serial chunks' dbt process (serial_session), which the caller ends."""
     chunks = store.state.chunks
     defer_checks = not plan.whole_window and not getattr(args, "skip_validation", False)
     runner = ChunkRunner(
@@ -388,36 +390,33 @@ def build_chunks(
         chunk_vars={**plan.extra_vars, **({} if plan.whole_window else CHUNK_VARS)},
         unit_tests=unit_tests,
         run_id=getattr(args, "run_id", ""),
-        session=serial_session(plan.workers, len(plan.to_run), plan.dbt_command),
+        session=session,
         parse_cache=parse_cache(plan),
         # several chunks: the validation at the end runs the input and warn-level checks once
         defer_checks=defer_checks,
         inline_steps=inlines_steps(plan, defer_checks),
         fail_fast=args.fail_fast,
-        # a group is built as one chunk of its window: no longer than the memory budget allows
-        group_max_days=min(GROUP_MAX_DAYS, budget_days(args)),
+        # a group is built as one chunk of its window: as long as the memory budget allows
+        group_max_days=budget_days(args),
     )
-    try:
-        stopped_by = run_chunks(
-            plan.to_run,
-            lambda i, fr, lead: runner.run(i, full_refresh=fr, lead=lead),
-            workers=plan.workers,
-            cancel=cancel,
-            fail_fast=args.fail_fast,
-            full_refresh=plan.state.full_refresh_pending,
-            on_full_refresh_done=store.set_full_refresh_done,
-            stop_after_lead_failure=runner.stop_reason,
-            # serial chunks on a single-writer engine that defer the input checks: checked and
-            # published by groups
-            run_group=(
-                runner.run_group
-                if runner.session and defer_checks and plan.adapter in SERIAL_ADAPTERS
-                else None
-            ),
-            groups=runner.groups,
-        )
-    finally:  # the session's dbt holds the warehouse: end it before the validation
-        runner.close()
+    stopped_by = run_chunks(
+        plan.to_run,
+        lambda i, fr, lead: runner.run(i, full_refresh=fr, lead=lead),
+        workers=plan.workers,
+        cancel=cancel,
+        fail_fast=args.fail_fast,
+        full_refresh=plan.state.full_refresh_pending,
+        on_full_refresh_done=store.set_full_refresh_done,
+        stop_after_lead_failure=runner.stop_reason,
+        # serial chunks on a single-writer engine that defer the input checks: checked and
+        # published by groups
+        run_group=(
+            runner.run_group
+            if runner.session and defer_checks and plan.adapter in SERIAL_ADAPTERS
+            else None
+        ),
+        groups=runner.groups,
+    )
     return ChunksOutcome(
         stopped_by=stopped_by,
         failed_unit_tests=[uid for i in runner.results for uid in runner.failed_unit_tests(i)],
@@ -426,9 +425,16 @@ def build_chunks(
     )
 
 
-def validate(plan: Plan, run_dir: Path, build: DbtResult | None) -> tuple[bool, str]:
+def validate(
+    plan: Plan,
+    run_dir: Path,
+    build: DbtResult | None,
+    session: DbtSession | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[bool, str]:
     """The validation report of the whole window: from `build` (the dbt build of the one
-    chunk that is the whole window) when it ran every validation test, else a `dbt test` now."""
+    chunk that is the whole window) when it ran every validation test, else a `dbt test` now:
+    in the chunks' dbt process when there is one (`session`: no second dbt start-up)."""
     from driver.validation.command import validate_window
     from driver.validation.report import SELECTION, report_from_run
 
@@ -448,6 +454,8 @@ def validate(plan: Plan, run_dir: Path, build: DbtResult | None) -> tuple[bool, 
                 **(STEP_VARS if inlines_steps(plan, not plan.whole_window) else {}),
             },
             parse_cache=parse_cache(plan),
+            session=session,
+            env=env,
         )
     return report.ok, report.render()
 
@@ -484,8 +492,10 @@ def check_window(
     outcome: ChunksOutcome,
     state: BackfillState,
     runs_dir: Path,
+    session: DbtSession | None = None,
 ) -> Validation:
-    """The validation of the whole window, when every chunk was built and nothing stopped."""
+    """The validation of the whole window, when every chunk was built and nothing stopped
+    (in the chunks' dbt process, `session`, when there is one)."""
     if outcome.stopped_by == StopReason.UNIT_TESTS_FAILED:
         sys.stdout.write(
             f"dbt unit tests failed in the first chunk's build ({outcome.unit_test_error}); "
@@ -495,7 +505,9 @@ def check_window(
     complete = state.counts()[SUCCESS] == len(state.chunks)
     if not complete or outcome.stopped_by == StopReason.INTERRUPT or args.skip_validation:
         return Validation()
-    return Validation(*validate(plan, runs_dir / "validation", outcome.whole_window_build))
+    env = {RUN_ID_ENV: getattr(args, "run_id", "")}  # the chunks' environment: same process
+    build = outcome.whole_window_build
+    return Validation(*validate(plan, runs_dir / "validation", build, session, env))
 
 
 def exit_code(state: BackfillState, outcome: ChunksOutcome, validation: Validation) -> int:
@@ -662,18 +674,26 @@ def run_leased(ctx: RunContext, args: argparse.Namespace, guard: SignalGuard) ->
     tally = prog.Tally(len(plan.to_run), plan.days_to_run)
     outcome = ChunksOutcome()
     ctx.phase = "the chunks"
-    with (
-        guard.chunks(),
-        prog.make_progress(tally, heartbeat=args.heartbeat_seconds) as view,
-    ):
-        if plan.to_run:
-            outcome = build_chunks(plan, args, store, runs_dir, guard.cancel, view, unit_tests)
-    if outcome.unit_tests_passed:
-        unit_record.record()
+    # serial chunks share one dbt process; the validation at the end runs in it too
+    session = serial_session(plan.workers, len(plan.to_run), plan.dbt_command)
+    try:
+        with (
+            guard.chunks(),
+            prog.make_progress(tally, heartbeat=args.heartbeat_seconds) as view,
+        ):
+            if plan.to_run:
+                outcome = build_chunks(
+                    plan, args, store, runs_dir, guard.cancel, view, unit_tests, session
+                )
+        if outcome.unit_tests_passed:
+            unit_record.record()
 
-    state = store.snapshot()
-    ctx.phase = "the validation"
-    validation = check_window(plan, args, outcome, state, runs_dir)
+        state = store.snapshot()
+        ctx.phase = "the validation"
+        validation = check_window(plan, args, outcome, state, runs_dir, session)
+    finally:  # the session's dbt holds the warehouse until it ends
+        if session is not None:
+            session.close()
     ctx.phase = "the summary"
     elapsed = time.monotonic() - ctx.began
     known = [c.rows for c in state.chunks if c.status == SUCCESS and c.rows is not None]

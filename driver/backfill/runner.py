@@ -81,10 +81,12 @@ DEFERRED_CHECKS = (
 # those checks to the validation at the end go by groups: a group of consecutive chunks is
 # built in ONE dbt call over the group's window, as one chunk of that window would be (the
 # audit relation in one statement, its 31 checks once, the publish once): one call, one
-# compile and one audit query per group instead of per chunk. A group is at most
-# GROUP_MAX_DAYS days and at most what the run's memory budget allows one chunk
-# (driver.backfill.plan.budget_days; the command passes the smaller), so a group's query
-# stays within the memory a chunk may use. A chunk remains the unit of state, retry and
+# compile and one audit query per group instead of per chunk. A group holds at most the days
+# the run's memory budget allows one chunk (driver.backfill.plan.budget_days, 5,000 days per
+# GB; the command passes it as group_max_days), so its query needs no more memory than a chunk
+# of the automatic chunking: the demo's 31 months after the lead chunk are one group, and the
+# checks of a group measure its window as one chunk of that window would (the validation at
+# the end measures the whole window either way). A chunk remains the unit of state, retry and
 # publish: its chunks are `running` until the group's call ends, then all success; a call
 # that fails for good (after retries) is redone chunk by chunk, so exactly the chunks that
 # fail on their own stay unpublished (their windows keep the published rows), as without
@@ -93,7 +95,7 @@ DEFERRED_CHECKS = (
 # nothing and resume redoes its chunks; a killed or timed-out call fails the group's chunks
 # (a call gets one --chunk-timeout per chunk). Measured on the demo in 32 month chunks
 # (docs/benchmark.md, "Groups").
-GROUP_MAX_DAYS = 366
+GROUP_MAX_DAYS = 366  # ChunkRunner's default, without a memory budget: a year
 AUDIT_TAG, PUBLISH_TAG = "tag:wap_audit", "tag:wap_publish"
 ALL, PUBLISH = "all", "publish"  # which part of the build a dbt call runs
 

@@ -9,7 +9,8 @@ are used: `dbtRunner().invoke(["parse", ...])` returns the Manifest and
 `dbtRunner(manifest=...)` reuses it (docs.getdbt.com, "Programmatic invocations"); every
 call gets a fresh deep copy of the parsed manifest, because dbt marks the nodes it compiles.
 Calls run with dbt's own artifact writing off and write run_results.json themselves, and
-manifest.json only when they fail (_build): serializing the 1.1 MB manifest cost every chunk
+manifest.json only when they fail or are not a build (a backfill's validation, `dbt test`,
+whose report reads it) (_build): serializing the 1.1 MB manifest cost every chunk
 0.05 s of CPU and 0.08-0.11 s of wall, for a file only a failure's report reads.
 
 Protocol: one JSON request per line on stdin, {"args": [...], "parse_args": [...],
@@ -57,14 +58,15 @@ def _build(args: list[str], parsed: Any) -> int:
     (--no-write-json: every call would serialize the whole manifest, plus the semantic
     manifest and the graph summary): run_results.json is written here from the result, and
     manifest.json only when the call failed (what a failure left for inspection is read from
-    it, driver.backfill.runner.kept_for_inspection)."""
+    it, driver.backfill.runner.kept_for_inspection) or was not a build (a backfill's
+    validation, `dbt test`: its report reads the tests' definitions from it)."""
     manifest = parsed.deepcopy()
     code, result = _invoke([*args, "--no-write-json"], manifest)
     target = _target_path(args)
     if target is not None:
         if hasattr(result, "write"):
             result.write(os.path.join(target, "run_results.json"))
-        if code != EXIT_OK:
+        if code != EXIT_OK or args[0] != "build":
             manifest.write(os.path.join(target, "manifest.json"))
     return code
 

@@ -19,6 +19,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from driver import options
 from driver.backfill.command import Interrupted, SignalGuard
@@ -33,7 +34,7 @@ from driver.backfill.lease import (
 )
 from driver.backfill.state import STATE_DIR
 from driver.dates import parse_window
-from driver.dbt.invoke import PARSE_CACHE_DIR, other_vars, run_dbt
+from driver.dbt.invoke import PARSE_CACHE_DIR, DbtSession, other_vars, run_dbt
 from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.project import adapter_type
 from driver.validation.report import SELECTION, ValidationReport, report_from_run
@@ -58,24 +59,32 @@ def validate_window(
     extra_vars: Mapping[str, object] | None = None,
     *,
     parse_cache: Path | None = None,
+    session: DbtSession | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ValidationReport:
     """Run the validation tests for start..end (both None: everything) and report;
     `extra_vars` are more dbt vars (--vars); `parse_cache` keeps dbt's partial parse
-    (driver.dbt.invoke.seed_parse).
+    (driver.dbt.invoke.seed_parse); `session`: run in that dbt process (a backfill's serial
+    chunks') instead of a new one; `env`: more environment for dbt.
 
     Raises UsageError for a bad window or target; dbt problems end up in `.error`. Takes no
     lease: the caller holds it (a backfill, or `run` below).
     """
     start, end = checked_window(start, end)
     adapter_type(target)  # a target of the profile, or UsageError
-    res = run_dbt(
-        ["test", "--select", *SELECTION, "--resource-type", "test"],
-        target=target,
-        run_dir=Path(run_dir),
-        vars_json=other_vars(extra_vars),
-        window=(start, end),
-        parse_cache=parse_cache,
-        dbt_command=dbt_command,
+    args = ["test", "--select", *SELECTION, "--resource-type", "test"]
+    call: dict[str, Any] = {
+        "target": target,
+        "run_dir": Path(run_dir),
+        "vars_json": other_vars(extra_vars),
+        "window": (start, end),
+        "parse_cache": parse_cache,
+        "env": env,
+    }
+    res = (
+        session.run(args, **call)
+        if session is not None
+        else run_dbt(args, dbt_command=dbt_command, **call)
     )
     return report_from_run(res, start=start, end=end, target=target)
 

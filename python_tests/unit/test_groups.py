@@ -6,6 +6,7 @@ python_tests/integration/test_chunks_inline.py)."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -14,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from driver.backfill.chunks import Chunking, plan_chunks
+from driver.backfill.command import validate
+from driver.backfill.plan import budget_days
 from driver.backfill.retry import RetryPolicy
-from driver.backfill.runner import ChunkRunner, plan_groups
+from driver.backfill.runner import RUN_ID_ENV, ChunkRunner, plan_groups
 from driver.backfill.scheduler import StopReason, run_chunks
 from driver.backfill.state import (
     FAILED,
@@ -27,6 +30,7 @@ from driver.backfill.state import (
     StateStore,
 )
 from driver.dbt.invoke import DbtResult
+from driver.validation.report import SELECTION
 
 
 def _chunks(*windows: tuple[str, str]) -> list[ChunkState]:
@@ -47,6 +51,15 @@ def test_groups_are_consecutive_chunks_within_the_day_limit() -> None:
     assert plan_groups(MONTHS, [0, 1, 2], 20) == [[0], [1], [2]]
     # a gap (resume with chunks done in between) ends a group
     assert plan_groups(MONTHS, [0, 1, 3, 4], 366) == [[0, 1], [3, 4]]
+
+
+def test_a_group_is_as_long_as_the_memory_budget_allows_one_chunk() -> None:
+    """The backfill command gives run_group's planner plan.budget_days: 0.2 MB a day."""
+    args = argparse.Namespace(memory_budget="20MB", target="dev")
+    assert budget_days(args) == 100
+    assert plan_groups(MONTHS, [0, 1, 2, 3, 4], budget_days(args)) == [[0, 1, 2], [3, 4]]
+    args.memory_budget = "1GB"  # the demo profile's memory_limit: 31 months are one group
+    assert budget_days(args) == 5000
 
 
 def test_the_publish_part_selects_the_audit_checks_and_the_publish() -> None:
@@ -70,10 +83,15 @@ class FakeSession:
     def __init__(self, answers: list[tuple[int, dict[str, str]] | str]) -> None:
         self.answers = answers
         self.calls: list[tuple[str, tuple[str, str]]] = []
+        self.timeouts: list[float | None] = []
+        self.envs: list[object] = []
 
     def run(self, args: list[str], **kw: Any) -> DbtResult:
         self.calls.append((args[args.index("--select") + 1], kw["window"]))
-        kw["on_start"](os.getpid())
+        self.timeouts.append(kw.get("timeout"))
+        self.envs.append(kw.get("env"))
+        if kw.get("on_start"):
+            kw["on_start"](os.getpid())
         answer = self.answers.pop(0)
         run_dir: Path = kw["run_dir"]
         if answer == "cancel":
@@ -113,8 +131,10 @@ BUILD_FAILS = {AUDIT_UID: "error", CHECK_UID: "skipped", MART_UID: "skipped"}
 def test_a_group_is_built_in_one_call_over_its_window(tmp_path: Path) -> None:
     session = FakeSession([(0, GROUP_OK)])
     runner = _runner(tmp_path, session)
+    runner.timeout = 60.0
     assert runner.run_group([1, 2, 3]) == [SUCCESS] * 3
     assert session.calls == [("+m", ("2022-02-01", "2022-04-30"))]
+    assert session.timeouts == [180.0]  # one --chunk-timeout per chunk of the group
     chunks = runner.store.state.chunks
     assert [c.status for c in chunks] == [PENDING, SUCCESS, SUCCESS, SUCCESS, PENDING]
     assert all(c.run_dir and c.run_dir.endswith("group_2022-02-01_2022-04-30") for c in chunks[1:4])
@@ -209,3 +229,24 @@ def test_an_interrupted_group_stops_the_run() -> None:
     rec = Recorder({2: PENDING})
     assert _run(rec, [[1, 2], [3, 4]]) == StopReason.INTERRUPT
     assert rec.calls == [("lead", [0]), ("group", [1, 2])]
+
+
+def test_the_validation_at_the_end_runs_in_the_chunks_dbt_process(tmp_path: Path) -> None:
+    """command.validate with the chunks' session: one `dbt test` of the whole window in it
+    (its environment unchanged, so the same worker), no new dbt process."""
+    session = FakeSession([(0, {"test.p.check": "pass"})])
+    state = BackfillState.new(
+        target="dev", start=dt.date(2022, 1, 1), end=dt.date(2022, 2, 28), selection=["+m"],
+        chunking="month", chunks=plan_chunks(dt.date(2022, 1, 1), dt.date(2022, 2, 28),
+                                             Chunking(unit="month")),
+    )  # fmt: skip
+    plan = argparse.Namespace(
+        start=dt.date(2022, 1, 1), end=dt.date(2022, 2, 28), target="dev", selection=["+m"],
+        state=state, to_run=[0, 1], whole_window=False, extra_vars={},
+        state_file=tmp_path / "state.json", dbt_command=["false"],
+    )  # fmt: skip
+    env = {RUN_ID_ENV: "run-1"}
+    ok, text = validate(plan, tmp_path / "validation", None, session, env)  # type: ignore[arg-type]
+    assert ok and "1 checks, 1 pass" in text
+    assert session.calls == [(SELECTION[0], ("2022-01-01", "2022-02-28"))]
+    assert session.envs == [env]
