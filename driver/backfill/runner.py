@@ -426,9 +426,9 @@ class ChunkRunner:
             statuses[index] = self.run(index)  # each chunk's own build
             if statuses[index] == PENDING or (self.fail_fast and statuses[index] == FAILED):
                 break
-        for index in indexes:
-            if index not in statuses:  # not reached: nothing of it was published
-                interrupted = self.cancel.is_set()
+        for index in indexes:  # interrupted or not reached: nothing of it was published
+            if statuses.get(index, PENDING) == PENDING:
+                interrupted = self.cancel.is_set() or index in statuses
                 with self.store.update(index) as c:
                     c.status, c.pid, c.pid_started = PENDING, None, None
                     c.error = "interrupted; resume redoes it" if interrupted else None

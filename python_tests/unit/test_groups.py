@@ -80,8 +80,11 @@ class FakeSession:
     """DbtSession.run's signature: records each call (its first --select and its window) and
     answers with the next scripted (returncode, {unique_id: status}) or cancels."""
 
-    def __init__(self, answers: list[tuple[int, dict[str, str]] | str]) -> None:
+    def __init__(
+        self, answers: list[tuple[int, dict[str, str]] | str], cancel: threading.Event | None = None
+    ) -> None:
         self.answers = answers
+        self.cancel = cancel  # set by a "cancel" answer, as SIGTERM sets the driver's
         self.calls: list[tuple[str, tuple[str, str]]] = []
         self.timeouts: list[float | None] = []
         self.envs: list[object] = []
@@ -95,6 +98,8 @@ class FakeSession:
         answer = self.answers.pop(0)
         run_dir: Path = kw["run_dir"]
         if answer == "cancel":
+            if self.cancel is not None:
+                self.cancel.set()
             return DbtResult(-15, "", cancelled=True, run_dir=run_dir)
         code, statuses = answer
         results = {"results": [{"unique_id": u, "status": s} for u, s in statuses.items()]}
@@ -171,6 +176,18 @@ def test_a_group_whose_build_fails_builds_each_chunk_alone(tmp_path: Path) -> No
     assert runner.run_group([1, 2, 3]) == [FAILED]
     assert [c.status for c in runner.store.state.chunks[1:4]] == [FAILED, PENDING, PENDING]
     assert runner.store.state.chunks[2].error is None
+
+
+def test_an_interrupt_while_a_failed_group_is_checked_chunk_by_chunk(tmp_path: Path) -> None:
+    """The chunk checked when the interrupt comes and the chunks not reached go back to
+    pending (not left `running`); the chunk published before stays published."""
+    session = FakeSession([(1, CHECK_FAILS), (0, GROUP_OK), "cancel"])
+    runner = _runner(tmp_path, session)
+    session.cancel = runner.cancel
+    assert runner.run_group([1, 2, 3]) == [SUCCESS, PENDING]
+    chunks = runner.store.state.chunks
+    assert [c.status for c in chunks[1:4]] == [SUCCESS, PENDING, PENDING]
+    assert all("interrupted" in (c.error or "") and c.pid is None for c in chunks[2:4])
 
 
 def test_an_interrupted_group_call_leaves_its_chunks_pending(tmp_path: Path) -> None:
