@@ -72,6 +72,7 @@ from driver.backfill.runner import (
     STEP_VARS,
     ChunkEvents,
     ChunkRunner,
+    group_mb_per_day,
     serial_session,
     steps_inlined,
 )
@@ -397,7 +398,7 @@ def build_chunks(
         inline_steps=inlines_steps(plan, defer_checks),
         fail_fast=args.fail_fast,
         # a group is built as one chunk of its window: as long as the memory budget allows
-        group_max_days=budget_days(args),
+        group_max_days=budget_days(args, group_mb_per_day(inlines_steps(plan, defer_checks))),
     )
     stopped_by = run_chunks(
         plan.to_run,

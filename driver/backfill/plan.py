@@ -131,10 +131,11 @@ def _memory_budget(args: argparse.Namespace) -> tuple[float, str]:
     return 0.8 * total, "DuckDB's default memory_limit (80% of RAM)"
 
 
-def budget_days(args: argparse.Namespace) -> int:
-    """The most days one chunk's window may hold within the serial engine's memory budget
-    (MB_PER_DAY); also the most days a group of serial chunks builds at once (runner)."""
-    return max(1, int(_memory_budget(args)[0] / MB_PER_DAY))
+def budget_days(args: argparse.Namespace, mb_per_day: float = MB_PER_DAY) -> int:
+    """The most days one window may hold within the serial engine's memory budget, at
+    `mb_per_day` (a chunk's build: MB_PER_DAY; a group of serial chunks built at once:
+    driver.backfill.runner.group_mb_per_day)."""
+    return max(1, int(_memory_budget(args)[0] / mb_per_day))
 
 
 def choose_chunking(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from driver.backfill.lease import process_start_time
+from driver.backfill.plan import MB_PER_DAY
 from driver.backfill.retry import RetryPolicy, classify
 from driver.backfill.scheduler import StopReason
 from driver.backfill.state import (
@@ -82,9 +83,11 @@ DEFERRED_CHECKS = (
 # built in ONE dbt call over the group's window, as one chunk of that window would be (the
 # audit relation in one statement, its 31 checks once, the publish once): one call, one
 # compile and one audit query per group instead of per chunk. A group holds at most the days
-# the run's memory budget allows one chunk (driver.backfill.plan.budget_days, 5,000 days per
-# GB; the command passes it as group_max_days), so its query needs no more memory than a chunk
-# of the automatic chunking: the demo's 31 months after the lead chunk are one group, and the
+# the run's memory budget allows its query (driver.backfill.plan.budget_days at
+# group_mb_per_day; the command passes it as group_max_days): chunks that write the step
+# tables, as a chunk of the automatic chunking (plan.MB_PER_DAY, 5,000 days per GB); chunks
+# that inline the steps (STEP_VARS) at GROUP_INLINE_MB_PER_DAY: the whole computation in one
+# query holds more at once. The demo's 31 months after the lead chunk are one group, and the
 # checks of a group measure its window as one chunk of that window would (the validation at
 # the end measures the whole window either way). A chunk remains the unit of state, retry and
 # publish: its chunks are `running` until the group's call ends, then all success; a call
@@ -96,6 +99,18 @@ DEFERRED_CHECKS = (
 # (a call gets one --chunk-timeout per chunk). Measured on the demo in 32 month chunks
 # (docs/benchmark.md, "Groups").
 GROUP_MAX_DAYS = 366  # ChunkRunner's default, without a memory budget: a year
+# Measured with DuckDB's memory_limit at 1 GB (docs/benchmark.md, "Groups"): inlined groups of
+# 913 days (the demo) ran within it; 20 seasons in month chunks made groups of 4,988 and 2,190
+# days at 5,000 days per GB, and the second failed with DuckDB's "Out of Memory Error" (redone
+# chunk by chunk). 1 MB a day: 1,000 days per GB, the demo's 31 months still one group.
+GROUP_INLINE_MB_PER_DAY = 1.0
+
+
+def group_mb_per_day(inline_steps: bool) -> float:
+    """Memory per day of a group's window: its chunks inline the steps or write them."""
+    return GROUP_INLINE_MB_PER_DAY if inline_steps else MB_PER_DAY
+
+
 AUDIT_TAG, PUBLISH_TAG = "tag:wap_audit", "tag:wap_publish"
 ALL, PUBLISH = "all", "publish"  # which part of the build a dbt call runs
 

@@ -18,7 +18,7 @@ from driver.backfill.chunks import Chunking, plan_chunks
 from driver.backfill.command import validate
 from driver.backfill.plan import budget_days
 from driver.backfill.retry import RetryPolicy
-from driver.backfill.runner import RUN_ID_ENV, ChunkRunner, plan_groups
+from driver.backfill.runner import RUN_ID_ENV, ChunkRunner, group_mb_per_day, plan_groups
 from driver.backfill.scheduler import StopReason, run_chunks
 from driver.backfill.state import (
     FAILED,
@@ -53,13 +53,16 @@ def test_groups_are_consecutive_chunks_within_the_day_limit() -> None:
     assert plan_groups(MONTHS, [0, 1, 3, 4], 366) == [[0, 1], [3, 4]]
 
 
-def test_a_group_is_as_long_as_the_memory_budget_allows_one_chunk() -> None:
-    """The backfill command gives run_group's planner plan.budget_days: 0.2 MB a day."""
+def test_a_group_is_as_long_as_the_memory_budget_allows_its_query() -> None:
+    """The backfill command gives run_group's planner plan.budget_days at group_mb_per_day:
+    0.2 MB a day when the chunks write the step tables, 1 MB when they inline the steps."""
     args = argparse.Namespace(memory_budget="20MB", target="dev")
-    assert budget_days(args) == 100
+    assert budget_days(args, group_mb_per_day(False)) == 100
     assert plan_groups(MONTHS, [0, 1, 2, 3, 4], budget_days(args)) == [[0, 1, 2], [3, 4]]
-    args.memory_budget = "1GB"  # the demo profile's memory_limit: 31 months are one group
-    assert budget_days(args) == 5000
+    assert budget_days(args, group_mb_per_day(True)) == 20
+    args.memory_budget = "1GB"  # the demo profile's memory_limit
+    assert budget_days(args, group_mb_per_day(False)) == 5000
+    assert budget_days(args, group_mb_per_day(True)) == 1000  # the demo's 913 days: one group
 
 
 def test_the_publish_part_selects_the_audit_checks_and_the_publish() -> None:
