@@ -1058,9 +1058,10 @@ def _within(chunk: dict[str, Any], start: str, end: str) -> bool:
 
 def _per_chunk(state_file: Path) -> list[dict[str, Any]]:
     """Per chunk: its wall in the driver, dbt's own elapsed, models and data tests summed.
-    A chunk of a group (driver.backfill.runner.run_group) gets its share of the group's call
-    (the checks and the publish, in `group_<start>_<end>/` beside the chunks' dirs), as its
-    wall in the state file does."""
+    A chunk of a group (driver.backfill.runner.run_group) gets its share of the group's one
+    call (`group_<start>_<end>/` beside the chunks' dirs, the chunk's run_dir), as its wall in
+    the state file does; a chunk redone alone after its group failed, its own call plus its
+    share of the group's."""
     chunks = json.loads(state_file.read_text()).get("chunks", [])
     groups: list[tuple[str, str, dict | None, int]] = []
     parents = {Path(c["run_dir"]).parent for c in chunks if c.get("run_dir")}
@@ -1071,7 +1072,8 @@ def _per_chunk(state_file: Path) -> list[dict[str, Any]]:
     out = []
     for c in chunks:
         run_dir = Path(c["run_dir"]) if c.get("run_dir") else None
-        calls = [(run_results(run_dir) if run_dir else None, 1)]
+        own = run_dir is not None and not run_dir.name.startswith("group_")  # else in groups
+        calls = [(run_results(run_dir) if own and run_dir else None, 1)]
         calls += [
             (results, members) for start, end, results, members in groups if _within(c, start, end)
         ]

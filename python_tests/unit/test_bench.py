@@ -229,7 +229,7 @@ def test_late_keys_count_the_days_and_say_whether_the_old_correction_was_caught(
     assert bench.late_lines({}) == []
 
 
-def test_per_chunk_shares_a_groups_checks_among_its_chunks(tmp_path: Path) -> None:
+def test_per_chunk_shares_a_groups_call_among_its_chunks(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
 
     def results(path: Path, elapsed: float, nodes: dict[str, float]) -> None:
@@ -239,13 +239,25 @@ def test_per_chunk_shares_a_groups_checks_among_its_chunks(tmp_path: Path) -> No
             json.dumps({"elapsed_time": elapsed, "results": rows})
         )
 
+    months = (("2022-01-01", "2022-01-31"), ("2022-02-01", "2022-02-28"))
+    group = runs / "group_2022-01-01_2022-02-28"
+    results(group, 2.0, {"test.p.a": 0.8, "model.p.mart": 0.2})
+    state = tmp_path / "state.json"
+
+    # the group's one call is both chunks' run dir: each gets half of it, counted once
+    chunks = [{"start": a, "end": b, "seconds": 1.0, "run_dir": str(group)} for a, b in months]
+    state.write_text(json.dumps({"chunks": chunks}))
+    per = bench._per_chunk(state)
+    assert [c["data_tests_s"] for c in per] == [0.4, 0.4]
+    assert [c["models_s"] for c in per] == [0.1, 0.1]
+    assert [c["dbt_elapsed_s"] for c in per] == [1.0, 1.0]
+
+    # the group failed, each chunk was redone alone: its own call plus half of the group's
     chunks = []
-    for start, end in (("2022-01-01", "2022-01-31"), ("2022-02-01", "2022-02-28")):
+    for start, end in months:
         run_dir = runs / f"chunk_{start}_{end}"
         results(run_dir, 1.0, {"model.p.audit": 0.6})
         chunks.append({"start": start, "end": end, "seconds": 2.0, "run_dir": str(run_dir)})
-    results(runs / "group_2022-01-01_2022-02-28", 2.0, {"test.p.a": 0.8, "model.p.mart": 0.2})
-    state = tmp_path / "state.json"
     state.write_text(json.dumps({"chunks": chunks}))
     per = bench._per_chunk(state)
     assert [c["data_tests_s"] for c in per] == [0.4, 0.4]
