@@ -292,41 +292,62 @@ class ChunkRunner:
         chunk = self.store.state.chunks[index]
         unit_tests = lead and self.unit_tests
         run_dir = self.runs_dir / f"chunk_{chunk.start}_{chunk.end}"
+        result, seconds, status = self._attempts(
+            [index], run_dir, lambda: self._dbt(index, run_dir, full_refresh, unit_tests, lead)
+        )
+        if status == SUCCESS and lead:
+            self.events.lead_built(index, run_dir)
+        if status is not None:
+            return status
+        error = failure_text(result) + inspection_note(result)
+        self._finish(index, FAILED, seconds, error=error, result=result)
+        return FAILED
+
+    def _attempts(
+        self, indexes: list[int], run_dir: Path, call: Callable[[], DbtResult], label: str = ""
+    ) -> tuple[DbtResult, float, ChunkStatus | None]:
+        """Chunks `indexes` (one, or a group's) built by `call`, one dbt call, until it
+        succeeds, is interrupted or fails for good; a transient failure is retried after the
+        policy's backoff. Each attempt marks the chunks running in `run_dir`. Returns the last
+        result, each chunk's share of its seconds, and the status when it is settled here
+        (success or pending, recorded in the state) or None: failed for good, the caller
+        records the failure. `label` prefixes the retry message (a group's window)."""
         attempt = 0
         while True:
             attempt += 1
-            with self.store.update(index) as c:
-                c.status, c.attempts, c.started_at = RUNNING, c.attempts + 1, now_iso()
-                c.finished_at = c.error = c.pid = c.pid_started = None
-                c.run_dir, c.run_id = str(run_dir), self.run_id
-            self.events.started(index)
+            for index in indexes:
+                with self.store.update(index) as c:
+                    c.status, c.attempts, c.started_at = RUNNING, c.attempts + 1, now_iso()
+                    c.finished_at = c.error = c.pid = c.pid_started = None
+                    c.run_dir, c.run_id = str(run_dir), self.run_id
+                self.events.started(index)
             began = time.monotonic()
-            result = self._dbt(index, run_dir, full_refresh, unit_tests, lead)
-            seconds = round(time.monotonic() - began, 2)
-            self.results[index] = result
+            result = call()
+            share = round((time.monotonic() - began) / len(indexes), 2)
+            for index in indexes:
+                self.results[index] = result
             if result.cancelled:
-                self._finish(index, PENDING, seconds, error="interrupted; resume redoes it")
-                return PENDING
+                for index in indexes:
+                    self._finish(index, PENDING, share, error="interrupted; resume redoes it")
+                return result, share, PENDING
             if result.ok:
                 self.window_independent_built = True
-                self._finish(index, SUCCESS, seconds, result=result)
-                if lead:
-                    self.events.lead_built(index, run_dir)
-                return SUCCESS
+                for index in indexes:
+                    self._finish(index, SUCCESS, share, result=result)
+                return result, share, SUCCESS
             error = failure_text(result)
-            kind = classify([result.output, error])
-            if not self.policy.should_retry(attempt, kind):
-                error += inspection_note(result)
-                self._finish(index, FAILED, seconds, error=error, result=result)
-                return FAILED
+            if not self.policy.should_retry(attempt, classify([result.output, error])):
+                return result, share, None
             wait = self.policy.backoff(attempt)
             note = f"transient failure (attempt {attempt}/{self.policy.max_attempts}), "
-            self._finish(index, FAILED, seconds, error=f"{note}retrying in {wait:.1f} s\n{error}")
-            self.events.retrying(index, attempt, wait, error)
+            for index in indexes:
+                self._finish(index, FAILED, share, error=f"{note}retrying in {wait:.1f} s\n{error}")
+            self.events.retrying(indexes[0], attempt, wait, f"{label}{error}")
             if self.cancel.wait(wait):
-                with self.store.update(index) as c:
-                    c.status = PENDING
-                return PENDING
+                for index in indexes:
+                    with self.store.update(index) as c:
+                        c.status = PENDING
+                return result, share, PENDING
 
     def _dbt(
         self,
@@ -385,43 +406,15 @@ class ChunkRunner:
         label = f"{window[0]}..{window[1]}"
         run_dir = self.runs_dir / f"group_{window[0]}_{window[1]}"
         args = self.build_args(False, False)
-        attempt = 0
-        while True:
-            attempt += 1
-            for index in indexes:
-                with self.store.update(index) as c:
-                    c.status, c.attempts, c.started_at = RUNNING, c.attempts + 1, now_iso()
-                    c.finished_at = c.error = c.pid = c.pid_started = None
-                    c.run_dir, c.run_id = str(run_dir), self.run_id
-                self.events.started(index)
-            began = time.monotonic()
-            result = self._call(args, run_dir, window, False, indexes, len(indexes))
-            share = round((time.monotonic() - began) / len(indexes), 2)
-            for index in indexes:
-                self.results[index] = result
-            if result.cancelled:
-                for index in indexes:
-                    self._finish(index, PENDING, share, error="interrupted; resume redoes it")
-                return [PENDING] * len(indexes)
-            if result.ok:
-                self.window_independent_built = True
-                for index in indexes:
-                    self._finish(index, SUCCESS, share, result=result)
-                return [SUCCESS] * len(indexes)
-            error = failure_text(result)
-            kind = classify([result.output, error])
-            if not self.policy.should_retry(attempt, kind):
-                break
-            wait = self.policy.backoff(attempt)
-            note = f"transient failure (attempt {attempt}/{self.policy.max_attempts}), "
-            for index in indexes:
-                self._finish(index, FAILED, share, error=f"{note}retrying in {wait:.1f} s\n{error}")
-            self.events.retrying(indexes[0], attempt, wait, f"group {label}: {error}")
-            if self.cancel.wait(wait):
-                for index in indexes:
-                    with self.store.update(index) as c:
-                        c.status = PENDING
-                return [PENDING] * len(indexes)
+        result, share, status = self._attempts(
+            indexes,
+            run_dir,
+            lambda: self._call(args, run_dir, window, False, indexes, len(indexes)),
+            f"group {label}: ",
+        )
+        if status is not None:
+            return [status] * len(indexes)
+        error = failure_text(result)
         if result.killed_by or result.timed_out:  # not the data: the chunks fail together
             error += inspection_note(result)
             for index in indexes:
