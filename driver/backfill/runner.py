@@ -7,7 +7,6 @@ ends; an interrupted chunk goes back to `pending` (never `success`).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -29,7 +28,13 @@ from driver.backfill.state import (
     now_iso,
 )
 from driver.dbt import results as dbt_results
-from driver.dbt.invoke import DbtResult, DbtSession, default_dbt_command, other_vars, run_dbt
+from driver.dbt.invoke import (
+    DbtResult,
+    DbtSession,
+    dbt_runner,
+    default_dbt_command,
+    other_vars,
+)
 
 # Set in every dbt process a backfill starts: driver.backfill.orphans ends a leftover
 # process only when its environment carries the run id the state file recorded.
@@ -373,12 +378,7 @@ class ChunkRunner:
     ) -> DbtResult:
         """One dbt call for `window`; its pid is recorded on the chunks `indexes`. `timeouts`:
         how many chunks' --chunk-timeout it gets (a group's build: one per chunk)."""
-        run: Callable[..., DbtResult] = (
-            self.session.run
-            if self.session is not None
-            else functools.partial(run_dbt, dbt_command=self.dbt_command)
-        )
-        return run(
+        return dbt_runner(self.session, self.dbt_command)(
             args,
             target=self.target,
             run_dir=run_dir,

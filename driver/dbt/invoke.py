@@ -448,3 +448,12 @@ class DbtSession:
         if self._reply is not None:
             self._reply.close()
             self._reply = None
+
+
+def dbt_runner(
+    session: DbtSession | None, dbt_command: Sequence[str] | None = None
+) -> Callable[..., DbtResult]:
+    """run_dbt's contract in `session` when there is one, else in a new dbt process."""
+    if session is not None:
+        return session.run
+    return lambda *args, **kwargs: run_dbt(*args, dbt_command=dbt_command, **kwargs)

@@ -19,7 +19,6 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from driver import options
 from driver.backfill.command import Interrupted, SignalGuard
@@ -34,7 +33,7 @@ from driver.backfill.lease import (
 )
 from driver.backfill.state import STATE_DIR
 from driver.dates import parse_window
-from driver.dbt.invoke import PARSE_CACHE_DIR, DbtSession, other_vars, run_dbt
+from driver.dbt.invoke import PARSE_CACHE_DIR, DbtSession, dbt_runner, other_vars
 from driver.errors import EXIT_FAILED, EXIT_OK, UsageError
 from driver.project import adapter_type
 from driver.validation.report import SELECTION, ValidationReport, report_from_run
@@ -72,19 +71,14 @@ def validate_window(
     """
     start, end = checked_window(start, end)
     adapter_type(target)  # a target of the profile, or UsageError
-    args = ["test", "--select", *SELECTION, "--resource-type", "test"]
-    call: dict[str, Any] = {
-        "target": target,
-        "run_dir": Path(run_dir),
-        "vars_json": other_vars(extra_vars),
-        "window": (start, end),
-        "parse_cache": parse_cache,
-        "env": env,
-    }
-    res = (
-        session.run(args, **call)
-        if session is not None
-        else run_dbt(args, dbt_command=dbt_command, **call)
+    res = dbt_runner(session, dbt_command)(
+        ["test", "--select", *SELECTION, "--resource-type", "test"],
+        target=target,
+        run_dir=Path(run_dir),
+        vars_json=other_vars(extra_vars),
+        window=(start, end),
+        parse_cache=parse_cache,
+        env=env,
     )
     return report_from_run(res, start=start, end=end, target=target)
 
