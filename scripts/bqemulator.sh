@@ -51,7 +51,9 @@ install() {
     if [[ ! -x "$VENV/bin/bqemulator" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
         log "installing the emulator into $VENV"
         [[ -x "$VENV/bin/python" ]] || "$(python_for_venv)" -m venv "$VENV"
-        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQUIREMENTS"
+        # uv, pinned in the project's constraints.txt, as for the project's venv (Makefile)
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$ROOT/constraints.txt" uv
+        "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --compile-bytecode -r "$REQUIREMENTS"
         echo "$want" >"$stamp"
     fi
     local src dest
