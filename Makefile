@@ -99,8 +99,8 @@ lint-sql-bigquery: venv
 # python_tests/unit: no dbt build; integration: real dbt + DuckDB (marked slow); bigquery: the
 # emulator (marked bigquery). Markers are set by directory in python_tests/conftest.py.
 # Two pytest workers (one per core), one test file each: a dbt call is mostly one busy core.
-# Files are handed out in the order python_tests/conftest.py sorts them (the longest first, so
-# both workers finish together), not xdist's default (the files with the most tests first).
+# Files are handed out in the order python_tests/conftest.py sorts them (those that mostly wait
+# first, then the longest, so both workers finish together), not xdist's default (the files with the most tests first).
 # (A third worker was no faster: 700 s against 696 s for the whole `make test`, and
 # test-bigquery's groups, sharing the cores with it, took longer.)
 # --durations=25: the slowest set-ups, tests and teardowns are listed at the end.

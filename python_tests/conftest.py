@@ -34,26 +34,27 @@ RAW_POSTSEASON = ("2022-04-04", "2022-04-30", 7)
 # A quarter for the multi-chunk backfill tests, seed 7.
 RAW_QUARTER = ("2022-01-01", "2022-03-31", 7)
 MARKERS_BY_DIR = {"integration": "slow", "bigquery": "bigquery"}
-# The longest test files (seconds of each file run alone, 2 cores, load 1-4 from other work,
-# chunks_inline and real_game at load 7; a file's figure includes the shared fixtures it was
-# first to ask for), run first: `make test-python` hands whole files to two workers in
-# collection order (--dist loadfile --no-loadscope-reorder), and a long file started last would
-# leave the other worker idle. Other integration files follow, then the quick unit files fill
-# the gaps at the end.
+# The longest test files, run next (after WAITING_FIRST below): `make test-python` hands whole
+# files to two workers in collection order (--dist loadfile --no-loadscope-reorder), and a long
+# file started last would leave the other worker idle. Figures: wall s / CPU-s of each file in
+# a clean-clone `make test` (99a2869; a file's figures include the shared fixtures it was first
+# to ask for; test_ledger: since 6fb2dbe, its wall run alone). The two first wait as well
+# (retry back-off, a killed driver's resume; the bench's timers): they lead whatever their CPU.
+# Other integration files follow, then the quick unit files fill the gaps at the end.
 LONGEST_FIRST = (
-    "integration/test_backfill_e2e.py",  # 140
-    "integration/test_bench_smoke.py",  # 90
-    "integration/test_chunks_inline.py",  # 87
-    "integration/test_refresh.py",  # 83
-    "integration/test_backfill_safety.py",  # 73
-    "integration/test_models.py",  # 65
-    "integration/test_ledger.py",  # 63
-    "integration/test_validation.py",  # 63
-    "integration/test_wap.py",  # 59
-    "integration/test_real_game.py",  # 50
-    "integration/test_report.py",  # 36
-    "integration/test_identity.py",  # 24
-    "integration/test_dbt_parse.py",  # 22
+    "integration/test_backfill_e2e.py",  # 274 / 104
+    "integration/test_bench_smoke.py",  # 257 / 108
+    "integration/test_chunks_inline.py",  # 118 / 69
+    "integration/test_refresh.py",  # 113 / 65
+    "integration/test_backfill_safety.py",  # 71 / 53
+    "integration/test_validation.py",  # 47 / 46
+    "integration/test_real_game.py",  # 36 / 44
+    "integration/test_models.py",  # 59 / 44
+    "integration/test_ledger.py",  # 34 / 36
+    "integration/test_wap.py",  # 45 / 35
+    "integration/test_report.py",  # 34 / 33
+    "integration/test_dbt_parse.py",  # 18 / 17
+    "integration/test_identity.py",  # 8 / 8
 )
 
 
@@ -68,18 +69,34 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         item.add_marker(marker)
 
 
+# Files that mostly wait (a fake dbt's sleeps, a driver's signal handling, lock waits): seconds
+# of wall for little CPU (test_backfill_cli 18 s for 8 CPU-s, unit/test_refresh 8 s for 2,
+# test_lease 3 s for 0.3, test_dbt_session 2 s for 0.1; in `make test`). They go first, while
+# the lint and test-bigquery keep both cores busy; last, a worker waiting on them left a core
+# idle at the end of the run.
+WAITING_FIRST = (
+    "unit/test_backfill_cli.py",
+    "unit/test_refresh.py",
+    "unit/test_lease.py",
+    "unit/test_dbt_session.py",
+)
+
+
 def _schedule_rank(item: pytest.Item) -> tuple[int, int]:
     try:
         rel = item.path.relative_to(HERE).as_posix()
     except ValueError:
-        return (3, 0)
+        return (4, 0)
+    if rel in WAITING_FIRST:
+        return (0, WAITING_FIRST.index(rel))
     if rel in LONGEST_FIRST:
-        return (0, LONGEST_FIRST.index(rel))
-    return (1, 0) if rel.startswith("integration/") else (2, 0)
+        return (1, LONGEST_FIRST.index(rel))
+    return (2, 0) if rel.startswith("integration/") else (3, 0)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest files first (LONGEST_FIRST); a stable sort keeps each file's own order."""
+    """The waiting files first (WAITING_FIRST), then the longest (LONGEST_FIRST); a stable
+    sort keeps each file's own order."""
     items.sort(key=_schedule_rank)
 
 
