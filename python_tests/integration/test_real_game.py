@@ -9,9 +9,7 @@ own totals in python_tests/unit/test_real_game_fixture.py.
 from __future__ import annotations
 
 import json
-import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +18,7 @@ from typing import Any
 import duckdb
 import pytest
 import real_game as rg
-from conftest import load_raw
+from conftest import duckdb_env, load_raw, parse_cache
 
 from driver.dbt import results as dbt_results
 from driver.dbt.invoke import DbtResult, run_dbt, window_vars
@@ -85,7 +83,7 @@ def _dbt_show_rows(result: DbtResult) -> list[dict[str, Any]]:
     raise AssertionError(f"no dbt show preview in output:\n{result.output[-3000:]}")
 
 
-def _shot_zones(base: Path, vars_json: str, env: dict[str, str]) -> dict[int, dict[str, str]]:
+def _shot_zones(base: Path, vars_json: str, db: Path) -> dict[int, dict[str, str]]:
     """Event id -> the zone each rule gives the shot, by the model's macro (`dbt show`)."""
     show = run_dbt(
         ["show", "--inline", SHOT_ZONES_SQL, "--limit", "-1", "--output", "json"]
@@ -93,7 +91,8 @@ def _shot_zones(base: Path, vars_json: str, env: dict[str, str]) -> dict[int, di
         target="dev",
         run_dir=base / "show",
         vars_json=vars_json,
-        env=env,
+        parse_cache=parse_cache(),
+        env=duckdb_env(db),
         timeout=600,
     )
     assert show.ok, show.output[-3000:]
@@ -113,7 +112,6 @@ def _build(
     `show_zones`, label every shot of int_pbp_events with both zone rules (`dbt show`)."""
     base.mkdir(parents=True, exist_ok=True)
     db = base / "nba.duckdb"
-    env = {"NBA_DUCKDB_PATH": str(db)}
     rg.write_raw_tables(base / "raw", variant)
     load_raw(base / "raw", db)  # the project's own loader: the same contract check as real data
     vars_json = window_vars(
@@ -128,7 +126,8 @@ def _build(
         target="dev",
         run_dir=base / "run",
         vars_json=vars_json,
-        env=env,
+        parse_cache=parse_cache(),
+        env=duckdb_env(db),
         timeout=600,
     )
     unit_test_failures = _unit_test_failures(result)
@@ -141,12 +140,13 @@ def _build(
             target="dev",
             run_dir=base / "run_without_unit_tests",
             vars_json=vars_json,
-            env=env,
+            parse_cache=parse_cache(),
+            env=duckdb_env(db),
             timeout=600,
         )
     seconds = time.monotonic() - started
     assert result.run_results is not None, result.output[-3000:]
-    shot_zones = _shot_zones(base, vars_json, env) if show_zones else {}
+    shot_zones = _shot_zones(base, vars_json, db) if show_zones else {}
     with duckdb.connect(str(db), read_only=True) as con:
         cur = con.execute("select * from nba_analytics.player_game_summary")
         names = [d[0] for d in cur.description]
@@ -179,11 +179,11 @@ BUILDS: dict[str, tuple[rg.Variant, str, bool, bool]] = {
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
-    """The three builds, each in its own DuckDB file and dbt run dirs, run concurrently."""
+    """The three builds, each in its own DuckDB file and dbt run dirs, one after another:
+    the dbt calls whose vars agree (geometry and nbac, their `dbt show`s) share one parse
+    (conftest.duckdb_env, parse_cache), where concurrent builds each parsed the project."""
     base = tmp_path_factory.mktemp("real_game")
-    with ThreadPoolExecutor(max_workers=min(len(BUILDS), os.cpu_count() or 1)) as pool:
-        futures = {name: pool.submit(_build, base / name, *spec) for name, spec in BUILDS.items()}
-        done = {name: future.result() for name, future in futures.items()}
+    done = {name: _build(base / name, *spec) for name, spec in BUILDS.items()}
     done["distance"].shot_zones = done["geometry"].shot_zones  # the same raw play-by-play
     return done
 
