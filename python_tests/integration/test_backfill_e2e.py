@@ -25,6 +25,9 @@ from driver.project import PROJECT_DIR
 
 MART = "nba_analytics.player_game_summary"
 QUARTER = RAW_QUARTER[:2]
+# The dbt unit tests run in a backfill's build in test_one_chunk_is_one_dbt_build...; the other
+# backfills here leave them out (--skip-unit-tests), as test_backfill_safety's do: they test
+# chunks, failures and resume, and the unit tests' outcome does not depend on the window.
 # The reference build makes rows only: the unit and data tests are the driver's to run.
 ROWS_ONLY = ("--exclude-resource-type", "unit_test", "test")
 _env = duckdb_env
@@ -78,7 +81,8 @@ def test_quarter_in_30_day_chunks_equals_one_window_build(
 ) -> None:
     state_file = tmp_path / "bf" / "state.json"
     proc = _driver(db, "backfill", "--start-date", QUARTER[0], "--end-date", QUARTER[1],
-                   "--chunk-days", "30", "--state-file", str(state_file))  # fmt: skip
+                   "--chunk-days", "30", "--state-file", str(state_file),
+                   "--skip-unit-tests")  # fmt: skip
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-6000:]
     state = read_state(state_file)
@@ -143,7 +147,7 @@ def test_sigkill_mid_run_then_resume_gives_the_same_table(
     state_file = tmp_path / "bf" / "state.json"
     args = [sys.executable, "-m", "driver", "backfill", "--start-date", window[0],
             "--end-date", window[1], "--chunk-days", "7", "--state-file", str(state_file),
-            "--skip-validation"]  # fmt: skip
+            "--skip-validation", "--skip-unit-tests"]  # fmt: skip
     share_parse_of(args)
     proc = subprocess.Popen(
         args, cwd=PROJECT_DIR, env=_env(db), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -188,7 +192,7 @@ def test_failing_chunk_is_recorded_others_complete_then_retry_failed(
         )
     state_file = tmp_path / "bf" / "state.json"
     base = ["backfill", "--start-date", window[0], "--end-date", window[1], "--chunk-days", "7",
-            "--state-file", str(state_file), "--skip-validation"]  # fmt: skip
+            "--state-file", str(state_file), "--skip-validation", "--skip-unit-tests"]  # fmt: skip
     proc = _driver(db, *base)
     assert proc.returncode == 1, (proc.stdout + proc.stderr)[-6000:]
     state = read_state(state_file)
