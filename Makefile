@@ -93,8 +93,11 @@ lint-sql-duckdb: venv profiles
 		$(VENV)/bin/sqlfluff lint models macros tests --templater dbt --dialect duckdb || rc=$$?; \
 		rm -rf $$lint_dir; exit $$rc
 
+# sqlfluff's CLI through scripts/sqlfluff_lint.py: the same lint, with each of our macro files
+# compiled by Jinja once instead of twice per linted file (26 -> 14 CPU-s; the script says why).
 lint-sql-bigquery: venv
-	$(VENV)/bin/sqlfluff lint models tests --templater jinja --dialect bigquery --config .sqlfluff-bigquery
+	$(PY) scripts/sqlfluff_lint.py lint models tests --templater jinja --dialect bigquery \
+		--config .sqlfluff-bigquery
 
 # python_tests/unit: no dbt build; integration: real dbt + DuckDB (marked slow); bigquery: the
 # emulator (marked bigquery). Markers are set by directory in python_tests/conftest.py.
