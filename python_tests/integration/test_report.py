@@ -1,8 +1,8 @@
 """The validation history and the quality report on real dbt and DuckDB (January 2022, seed 7).
 
 The month is built once (the mart, its tests and the monitoring views); scenarios copy it.
-- Every validation appends one run of rows to nba_monitoring.validation_history: three
-  validations leave three runs, next to the build's own run.
+- Every validation appends one run of rows to nba_monitoring.validation_history: two
+  validations leave two runs, next to the build's own run.
 - A tampered day (all minutes NULL) is a FAIL point on the NULL-share plot, labelled with its
   date, and the check it breaks is a FAIL row in the checks table.
 - The report opens in headless Chromium with no network: its plots render (SVG count and
@@ -110,12 +110,12 @@ def tampered(built: Path) -> Path:
     return db
 
 
-def test_three_validations_leave_three_runs_of_history(
+def test_two_validations_leave_two_runs_of_history(
     built: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = copy_db(built, built.parent / "three" / "nba.duckdb")
+    db = copy_db(built, built.parent / "two" / "nba.duckdb")
     monkeypatch.setenv("NBA_DUCKDB_PATH", duckdb_env(db)["NBA_DUCKDB_PATH"])  # shares the parse
-    for _ in range(3):
+    for _ in range(2):
         report = validate_window(
             START, END, "dev", db.parent / "validate", parse_cache=parse_cache()
         )
@@ -126,7 +126,7 @@ def test_three_validations_leave_three_runs_of_history(
         f"count(distinct run_started_at) from {HISTORY} where dbt_command = 'test' "
         "group by run_id",
     )
-    assert len(runs) == 3
+    assert len(runs) == 2
     for _, checks, start, end, started in runs:
         assert checks == len(report.checks)  # one row per check the validation ran
         assert (str(start), str(end), started) == (START, END, 1)
@@ -140,7 +140,7 @@ def test_three_validations_leave_three_runs_of_history(
         f"select status, measured_value, band_min, band_max, error_max from {HISTORY} "
         "where check_name = 'pgs_minutes_null_rate' and dbt_command = 'test'",
     )
-    assert len(null_rate) == 3
+    assert len(null_rate) == 2
     for status, measured, band_min, band_max, error_max in null_rate:
         assert status == "pass" and 35 <= measured <= 45
         assert (band_min, band_max, error_max) == (35, 45, 60)
