@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +18,9 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from conftest import duckdb_env, generate_raw
+from conftest import driver_cli, generate_raw
 
-from driver.project import PROJECT_DIR, load_contract
+from driver.project import load_contract
 
 CONTRACT = load_contract("raw_tables")
 TABLES = list(CONTRACT["tables"])
@@ -48,15 +46,8 @@ def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _load(raw: Path, target: str, *extra: str, db: Path | None = None) -> str:
-    env = duckdb_env(db) if db else dict(os.environ)
-    proc = subprocess.run(
-        [sys.executable, "-m", "driver", "load", "--from", str(raw), "--target", target, *extra],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    env = {"NBA_DUCKDB_PATH": str(db)} if db else None
+    proc = driver_cli("load", "--from", str(raw), "--target", target, *extra, env=env)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

@@ -5,11 +5,9 @@ and --as-of replays of the arrival timeline."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import shutil
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import duckdb
@@ -17,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from conftest import driver_cli
 
-from driver import cli
 from driver.project import load_contract
 from driver.warehouse.contract import TYPES
 from driver.warehouse.load import _contract_columns_only
@@ -27,18 +25,10 @@ CONTRACT = load_contract("raw_tables")["tables"]
 
 
 def _load(src: Path, db: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    """`python -m driver load --from src --target dev ...` on DuckDB file `db`, run in this
-    process through the CLI's entry point (driver.cli.main, what `python -m driver` calls):
-    its exit code and what it printed. A new interpreter per call cost 0.45 CPU-s."""
-    argv = ["load", "--from", str(src), "--target", "dev", *extra]
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as mp, redirect_stdout(out), redirect_stderr(err):
-        mp.setenv("NBA_DUCKDB_PATH", str(db))
-        try:
-            code = cli.main(argv)
-        except SystemExit as exc:  # argparse's usage errors
-            code = exc.code if isinstance(exc.code, int) else 1
-    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+    """`python -m driver load --from src --target dev ...` on DuckDB file `db` (in process)."""
+    return driver_cli(
+        "load", "--from", str(src), "--target", "dev", *extra, env={"NBA_DUCKDB_PATH": str(db)}
+    )
 
 
 def _raw_tables(db: Path) -> dict[str, int]:
