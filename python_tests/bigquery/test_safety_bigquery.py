@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import generate_raw, share_parse_of
+from conftest import driver_cli, generate_raw, share_parse_of
 
 from driver.backfill.state import RUNNING, SUCCESS, read_state
 from driver.project import PROJECT_DIR
@@ -120,7 +120,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     duckdb_path = work / "nba.duckdb"
     env = {**os.environ, "NBA_DUCKDB_PATH": str(duckdb_path), "NBA_DBT_TARGET": "dev"}
     for target in ("bq_local", "dev"):
-        loaded = _run(env, "load", "--from", str(raw), "--target", target)
+        loaded = driver_cli("load", "--from", str(raw), "--target", target, env=env)
         assert loaded.returncode == 0, loaded.stderr[-4000:]
     built = _run(env, *_backfill(work / "dev" / "state.json", "--target", "dev",
                                  "--skip-unit-tests", "--skip-validation"))  # fmt: skip

@@ -17,17 +17,14 @@ coverage fails; the late-data test errors with late_data_overdue: error).
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from conftest import RAW_MONTH, copy_db, duckdb_env, parse_cache
+from conftest import RAW_MONTH, copy_db, driver_cli, duckdb_env, parse_cache
 
 from driver.dbt.invoke import DbtResult, other_vars, run_dbt
-from driver.project import PROJECT_DIR
 
 MART = "nba_analytics.player_game_summary"
 LEDGER = "nba_analytics.build_ledger"
@@ -40,11 +37,9 @@ BOX_TABLES = ("nbac_gamebook_player_stats", "bdl_player_boxscores", "nbac_team_b
 
 def _load(raw_dir: Path, db: Path, as_of: str) -> None:
     """The driver's loader (merge mode: versions already loaded stay), as of `as_of`."""
-    subprocess.run(
-        [sys.executable, "-m", "driver", "load", "--from", str(raw_dir), "--target", "dev",
-         "--as-of", as_of],
-        check=True, cwd=PROJECT_DIR, env=duckdb_env(db), capture_output=True,
-    )  # fmt: skip
+    loaded = driver_cli("load", "--from", str(raw_dir), "--target", "dev", "--as-of", as_of,
+                        env={"NBA_DUCKDB_PATH": str(db)})  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr[-4000:]
 
 
 def _build(

@@ -33,7 +33,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import duckdb_env, parse_cache, share_parse_of
+from conftest import driver_cli, duckdb_env, parse_cache, share_parse_of
 
 from driver.backfill.state import RUNNING, SUCCESS, read_state
 from driver.dbt.invoke import other_vars, run_dbt
@@ -109,7 +109,8 @@ def dbt_started(stdout: str) -> bool:
 
 
 def load(raw_month_dir: Path, db: Path, as_of: str) -> None:
-    ok(driver(db, "load", "--from", str(raw_month_dir), "--target", "dev", "--as-of", as_of))
+    load_args = ("load", "--from", str(raw_month_dir), "--target", "dev", "--as-of", as_of)
+    ok(driver_cli(*load_args, env={"NBA_DUCKDB_PATH": str(db)}))
 
 
 def as_of(when: str) -> list[str]:
