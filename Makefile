@@ -30,10 +30,13 @@ help:
 # uv (pinned in constraints.txt) installs the packages: about 15 s and 30 CPU-s on a fresh
 # clone where pip took 45 s and 46 CPU-s. --compile-bytecode as pip does: where
 # PYTHONDONTWRITEBYTECODE is set, a package left uncompiled is compiled again by every process.
+# --system-certs: the machine's certificate store, which pip uses too (uv's own roots do not
+# include the CA of a TLS-inspecting proxy; uv then fails with "invalid peer certificate").
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c constraints.txt uv
-	$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -c constraints.txt -e ".[dev]"
+	$(VENV)/bin/uv pip install -q --system-certs --python $(PY) --compile-bytecode -c constraints.txt \
+		-e ".[dev]"
 	touch $@
 
 venv: $(VENV)/.installed

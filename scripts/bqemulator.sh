@@ -53,7 +53,8 @@ install() {
         [[ -x "$VENV/bin/python" ]] || "$(python_for_venv)" -m venv "$VENV"
         # uv, pinned in the project's constraints.txt, as for the project's venv (Makefile)
         "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$ROOT/constraints.txt" uv
-        "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --compile-bytecode -r "$REQUIREMENTS"
+        "$VENV/bin/uv" pip install -q --system-certs --python "$VENV/bin/python" --compile-bytecode \
+            -r "$REQUIREMENTS"
         echo "$want" >"$stamp"
     fi
     local src dest
