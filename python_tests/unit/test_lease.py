@@ -52,11 +52,16 @@ def test_the_record_of_a_dead_holder_is_taken_over_with_a_note(
 
 
 def test_leftovers_are_ended_only_when_pid_start_time_and_run_id_match() -> None:
-    code = "import time; time.sleep(60)"
+    code = "import time; print('ready', flush=True); time.sleep(60)"
     ours = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, RUN_ID_ENV: "r1"},
-                            process_group=0)  # fmt: skip
-    other = subprocess.Popen([sys.executable, "-c", code], process_group=0)  # same command line
+                            process_group=0, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    other = subprocess.Popen([sys.executable, "-c", code], process_group=0,
+                             stdout=subprocess.PIPE, text=True)  # same command line  # fmt: skip
     try:
+        # both run Python now: until the exec, /proc/<pid>/environ is the parent's (seen on a
+        # busy machine: `ours` had no run id yet)
+        for proc in (ours, other):
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         started = process_start_time(ours.pid)
         assert started is not None
         assert is_ours(ours.pid, started, "r1")
