@@ -46,7 +46,7 @@ def _settings(env: jinja2.Environment) -> tuple[Any, ...]:
 
 def keep_compilations() -> None:
     """Compile each (source, name, filename, settings) once: Environment.compile, memoized."""
-    compile_once = jinja2.Environment.compile
+    jinja_compile = jinja2.Environment.compile
     kept: dict[tuple[Any, ...], str | CodeType] = {}
 
     def compile(  # noqa: A001 - the method's own name
@@ -57,13 +57,13 @@ def keep_compilations() -> None:
         raw: bool = False,
         defer_init: bool = False,
     ) -> str | CodeType:
+        if not isinstance(source, str):  # an already parsed template: compiled, not kept
+            code: str | CodeType = jinja_compile(self, source, name, filename, raw, defer_init)
+            return code
         key = (source, name, filename, raw, defer_init, _settings(self))
-        code = kept.get(key) if isinstance(source, str) else None  # a parsed template: not kept
-        if code is None:
-            code = compile_once(self, source, name, filename, raw, defer_init)
-            if isinstance(source, str):
-                kept[key] = code
-        return code
+        if key not in kept:
+            kept[key] = jinja_compile(self, source, name, filename, raw, defer_init)
+        return kept[key]
 
     jinja2.Environment.compile = compile
 
